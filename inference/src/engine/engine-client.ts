@@ -1,0 +1,149 @@
+/**
+ * The HTTP thread's handle on one model's engine thread: starts it, routes submissions and
+ * events by request id, counts what is in flight for admission control. Never blocks on
+ * onnxruntime (that runs in the worker thread).
+ */
+import { Worker } from 'node:worker_threads';
+import type { ExecutionProviderName } from '../env';
+import type { EngineOptions } from './engine-loop';
+import type { EngineWorkerData } from './engine-worker';
+import type {
+  EmittedLogprob,
+  FinishReason,
+  FromEngine,
+  GenerationRequest,
+  StepStats,
+  ToEngine,
+} from './protocol';
+
+export interface GenerationListener {
+  onAdmitted?(cachedTokens: number): void;
+  onTokens(tokens: number[], logprobs: EmittedLogprob[] | null): void;
+  onDone(reason: FinishReason, message?: string): void;
+}
+
+export class OverloadedError extends Error {}
+
+export class EngineClient {
+  private worker: Worker | null = null;
+  private readonly listeners = new Map<string, GenerationListener>();
+  private readonly waiting = new Set<string>();
+  provider: ExecutionProviderName | null = null;
+  providerFailures: { provider: string; error: string }[] = [];
+  ready = false;
+  onStep: ((stats: StepStats) => void) | null = null;
+  onFatal: ((message: string) => void) | null = null;
+
+  constructor(
+    private readonly modelPath: string,
+    private readonly providers: ExecutionProviderName[],
+    private readonly intraOpThreads: number,
+    readonly options: EngineOptions,
+  ) {}
+
+  /** Starts the thread and resolves once the model is loaded and warmed up. */
+  start(): Promise<void> {
+    const data: EngineWorkerData = {
+      modelPath: this.modelPath,
+      providers: this.providers,
+      intraOpThreads: this.intraOpThreads,
+      options: this.options,
+    };
+    const url = new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+    const worker = new Worker(url, { workerData: data });
+    this.worker = worker;
+    return new Promise((resolve, reject) => {
+      worker.on('message', (msg: FromEngine) => {
+        if (msg.type === 'ready') {
+          this.provider = msg.provider;
+          this.providerFailures = msg.failures;
+          this.ready = true;
+          resolve();
+        } else if (msg.type === 'fatal') {
+          this.ready = false;
+          this.failAll(msg.message);
+          this.onFatal?.(msg.message);
+          reject(new Error(msg.message));
+        } else {
+          this.dispatch(msg);
+        }
+      });
+      worker.on('error', (err) => {
+        this.ready = false;
+        this.failAll(err.message);
+        this.onFatal?.(err.message);
+        reject(err);
+      });
+    });
+  }
+
+  private dispatch(msg: FromEngine): void {
+    if (msg.type === 'step') {
+      this.onStep?.(msg.stats);
+    } else if (msg.type === 'admitted') {
+      this.waiting.delete(msg.id);
+      this.listeners.get(msg.id)?.onAdmitted?.(msg.cachedTokens);
+    } else if (msg.type === 'tokens') {
+      this.listeners.get(msg.id)?.onTokens(msg.tokens, msg.logprobs);
+    } else if (msg.type === 'done') {
+      const l = this.listeners.get(msg.id);
+      this.listeners.delete(msg.id);
+      this.waiting.delete(msg.id);
+      l?.onDone(msg.reason, msg.message);
+    }
+  }
+
+  private failAll(message: string): void {
+    for (const [id, l] of this.listeners) {
+      this.listeners.delete(id);
+      l.onDone('error', message);
+    }
+    this.waiting.clear();
+  }
+
+  /** Requests not yet admitted to a batch slot. */
+  get queued(): number {
+    return this.waiting.size;
+  }
+  /** Requests holding a batch slot (prefilling or decoding). */
+  get running(): number {
+    return this.listeners.size - this.waiting.size;
+  }
+
+  /**
+   * Submits one generation; throws OverloadedError when the queue is full. Returns a
+   * function that cancels it (safe to call after it finished).
+   */
+  submit(request: GenerationRequest, listener: GenerationListener): () => void {
+    if (!this.worker || !this.ready) throw new OverloadedError('model is not ready');
+    if (this.waiting.size >= this.options.maxQueue + Math.max(0, this.options.maxBatch - this.running)) {
+      throw new OverloadedError('request queue is full');
+    }
+    this.listeners.set(request.id, listener);
+    this.waiting.add(request.id);
+    this.post({ type: 'submit', request });
+    return () => {
+      if (this.listeners.has(request.id)) this.post({ type: 'cancel', id: request.id });
+    };
+  }
+
+  private post(msg: ToEngine): void {
+    this.worker?.postMessage(msg);
+  }
+
+  /** Cancels everything, stops the loop and ends the thread. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    this.ready = false;
+    const closed = new Promise<void>((resolve) => {
+      worker.on('message', (m: FromEngine) => m.type === 'closed' && resolve());
+      worker.on('exit', () => resolve());
+    });
+    worker.postMessage({ type: 'shutdown' } satisfies ToEngine);
+    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([closed, timeout]);
+    await worker.terminate();
+  }
+}

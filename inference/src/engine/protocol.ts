@@ -1,0 +1,49 @@
+/** Messages between the HTTP thread and a model's engine thread (structured-clone friendly). */
+import type { SamplingParams, TokenLogprob } from './sampler';
+import type { ExecutionProviderName } from '../env';
+
+export interface GenerationRequest {
+  id: string;
+  prompt: number[];
+  maxTokens: number;
+  sampling: SamplingParams;
+  seed: number;
+  /** Choice index: the RNG stream, so n > 1 choices differ under one seed. */
+  stream: number;
+  /** Top logprobs wanted per token (0: only the chosen token's), or null for none. */
+  logprobs: number | null;
+  /** Tokens of a caller-supplied prediction (OpenAI `prediction`), used as the draft. */
+  prediction: number[] | null;
+  speculate: boolean;
+}
+
+export interface EmittedLogprob {
+  logprob: number;
+  top: TokenLogprob[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
+
+export type ToEngine =
+  | { type: 'submit'; request: GenerationRequest }
+  | { type: 'cancel'; id: string }
+  | { type: 'shutdown' };
+
+export interface StepStats {
+  batch: number;
+  /** Tokens emitted this step across the batch. */
+  tokens: number;
+  drafted: number;
+  accepted: number;
+  prefillTokens: number;
+  ms: number;
+}
+
+export type FromEngine =
+  | { type: 'ready'; provider: ExecutionProviderName; failures: { provider: string; error: string }[] }
+  | { type: 'fatal'; message: string }
+  | { type: 'admitted'; id: string; cachedTokens: number }
+  | { type: 'tokens'; id: string; tokens: number[]; logprobs: EmittedLogprob[] | null }
+  | { type: 'done'; id: string; reason: FinishReason; message?: string }
+  | { type: 'step'; stats: StepStats }
+  | { type: 'closed' };

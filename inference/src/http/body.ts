@@ -1,0 +1,35 @@
+/** Reads a JSON request body: bounded size, strict UTF-8, clear 4xx on anything else. */
+import type { IncomingMessage } from 'node:http';
+import { ApiError, badRequest } from './errors';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new ApiError(413, `request body exceeds ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > maxBytes) {
+      throw new ApiError(413, `request body exceeds ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large');
+    }
+    chunks.push(buf);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(Buffer.concat(chunks));
+  } catch {
+    throw badRequest('request body is not valid UTF-8', null, 'invalid_utf8');
+  }
+  if (text.trim() === '') throw badRequest('request body is empty; expected a JSON object', null, 'invalid_json');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : 'parse error';
+    throw badRequest(`request body is not valid JSON: ${detail}`, null, 'invalid_json');
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Runs the n choices of one request on a model's engine: submission, detokenization with
+ * stop sequences, cancellation when the client goes away, latency metrics.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { OverloadedError } from '../engine/engine-client';
+import type { EmittedLogprob, FinishReason } from '../engine/protocol';
+import type { SamplingParams } from '../engine/sampler';
+import { Detokenizer } from '../models/detokenizer';
+import type { ServedModel } from './context';
+import { ApiError } from './errors';
+import type { WorkerMetrics } from './metrics';
+
+export interface GenerateOptions {
+  served: ServedModel;
+  prompt: number[];
+  maxTokens: number;
+  sampling: SamplingParams;
+  seed: number | null;
+  n: number;
+  stops: string[];
+  logprobs: number | null;
+  prediction: number[] | null;
+  speculate: boolean;
+  signal: AbortSignal;
+  metrics: WorkerMetrics;
+  /** Streaming: called with each releasable piece of text. */
+  onDelta?: (choice: number, text: string, logprobs: TokenInfo[]) => void;
+}
+
+export interface TokenInfo {
+  id: number;
+  logprob: number;
+  top: { id: number; logprob: number }[];
+}
+
+export interface ChoiceResult {
+  index: number;
+  text: string;
+  logprobs: TokenInfo[];
+  finishReason: 'stop' | 'length';
+  completionTokens: number;
+}
+
+export class ClientGoneError extends Error {}
+
+function runChoice(opts: GenerateOptions, index: number, seed: number, started: number): {
+  promise: Promise<ChoiceResult>;
+  cancel: () => void;
+} {
+  const { served, metrics } = opts;
+  const model = served.version.id;
+  const detok = new Detokenizer((ids) => served.tokenizer.decode(ids), opts.stops);
+  const infos: TokenInfo[] = [];
+  let cancel: () => void = () => undefined;
+  let lastTokenAt = 0;
+  const promise = new Promise<ChoiceResult>((resolve, reject) => {
+    const submitted = performance.now();
+    cancel = served.engine.submit(
+      {
+        id: randomUUID(),
+        prompt: opts.prompt,
+        maxTokens: opts.maxTokens,
+        sampling: opts.sampling,
+        seed,
+        stream: index,
+        logprobs: opts.logprobs,
+        prediction: opts.prediction,
+        speculate: opts.speculate,
+      },
+      {
+        onAdmitted: (cached) => {
+          metrics.queueTime.observe({ model }, (performance.now() - submitted) / 1000);
+          metrics.prefixHitTokens.inc({ model }, cached);
+        },
+        onTokens: (tokens, logprobs: EmittedLogprob[] | null) => {
+          const now = performance.now();
+          if (lastTokenAt === 0) metrics.ttft.observe({ model }, (now - started) / 1000);
+          else metrics.itl.observe({ model }, (now - lastTokenAt) / 1000 / tokens.length);
+          lastTokenAt = now;
+          if (detok.stopped) return;
+          const before = detok.tokenCount;
+          const text = detok.push(tokens);
+          const used = detok.tokenCount - before;
+          const fresh: TokenInfo[] = tokens.slice(0, used).map((id, j) => ({
+            id,
+            logprob: logprobs?.[j]?.logprob ?? 0,
+            top: logprobs?.[j]?.top ?? [],
+          }));
+          if (logprobs) infos.push(...fresh);
+          if (text !== '' || (logprobs && fresh.length > 0)) opts.onDelta?.(index, text, logprobs ? fresh : []);
+          if (detok.stopped) cancel();
+        },
+        onDone: (reason: FinishReason, message?: string) => {
+          metrics.generatedTokens.inc({ model }, detok.tokenCount);
+          if (reason === 'error') {
+            reject(new ApiError(500, message ?? 'generation failed', 'server_error', 'generation_error'));
+            return;
+          }
+          if (reason === 'cancelled' && !detok.stopped) {
+            reject(new ClientGoneError('cancelled'));
+            return;
+          }
+          const tail = detok.flush();
+          if (tail !== '') opts.onDelta?.(index, tail, []);
+          resolve({
+            index,
+            text: detok.output,
+            logprobs: infos,
+            finishReason: detok.stopped || reason !== 'length' ? 'stop' : 'length',
+            completionTokens: detok.tokenCount,
+          });
+        },
+      },
+    );
+  });
+  return { promise, cancel };
+}
+
+/** Generates every choice; rejects with ApiError (503 when overloaded) or ClientGoneError. */
+export async function generate(opts: GenerateOptions): Promise<ChoiceResult[]> {
+  const seed = opts.seed ?? randomInt(0, 2 ** 47);
+  const started = performance.now();
+  const runs: { promise: Promise<ChoiceResult>; cancel: () => void }[] = [];
+  const cancelAll = () => runs.forEach((r) => r.cancel());
+  try {
+    for (let i = 0; i < opts.n; i++) runs.push(runChoice(opts, i, seed, started));
+  } catch (err) {
+    cancelAll();
+    await Promise.allSettled(runs.map((r) => r.promise));
+    if (err instanceof OverloadedError) {
+      throw new ApiError(503, `server overloaded: ${err.message}`, 'server_error', 'overloaded', null, {
+        'retry-after': '1',
+      });
+    }
+    throw err;
+  }
+  opts.signal.addEventListener('abort', cancelAll, { once: true });
+  opts.metrics.promptTokens.inc({ model: opts.served.version.id }, opts.prompt.length * opts.n);
+  try {
+    const results = await Promise.all(runs.map((r) => r.promise));
+    return results;
+  } catch (err) {
+    cancelAll();
+    await Promise.allSettled(runs.map((r) => r.promise));
+    throw err;
+  } finally {
+    opts.signal.removeEventListener('abort', cancelAll);
+  }
+}

@@ -1,0 +1,76 @@
+/** Request bodies of the OpenAI-compatible routes (unknown fields are ignored, as OpenAI does). */
+import { z } from 'zod';
+import { badRequest } from './errors';
+
+const tokenArray = z.array(z.number().int().min(0)).min(1);
+
+const prediction = z
+  .object({
+    type: z.literal('content'),
+    content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]),
+  })
+  .nullish();
+
+const common = {
+  model: z.string().min(1),
+  max_tokens: z.number().int().min(1).max(1_000_000).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  top_k: z.number().int().min(-1).nullish(),
+  seed: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).nullish(),
+  stop: z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish(),
+  n: z.number().int().min(1).max(16).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  prediction,
+  /** Extension: turn the n-gram draft off for this request (it is on by default). */
+  speculative: z.boolean().nullish(),
+};
+
+export const completionSchema = z.looseObject({
+  ...common,
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()).length(1),
+    tokenArray,
+    z.array(tokenArray).length(1),
+  ]),
+  logprobs: z.number().int().min(0).max(20).nullish(),
+  echo: z.boolean().nullish(),
+});
+
+const contentPart = z.object({ type: z.literal('text'), text: z.string() });
+
+export const chatSchema = z.looseObject({
+  ...common,
+  max_completion_tokens: z.number().int().min(1).max(1_000_000).nullish(),
+  messages: z
+    .array(
+      z.object({
+        role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+        content: z.union([z.string(), z.array(contentPart), z.null()]),
+        name: z.string().optional(),
+      }),
+    )
+    .min(1),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+});
+
+export type CompletionBody = z.infer<typeof completionSchema>;
+export type ChatBody = z.infer<typeof chatSchema>;
+
+/** Validates `body` or throws a 400 naming the first offending parameter. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('request body must be a JSON object');
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const param = issue?.path.length ? issue.path.map(String).join('.') : null;
+  throw badRequest(`${param ?? 'body'}: ${issue?.message ?? 'invalid value'}`, param);
+}
+
+export const predictionText = (p: z.infer<typeof prediction>): string | null =>
+  p ? (typeof p.content === 'string' ? p.content : p.content.map((c) => c.text).join('')) : null;

@@ -1,0 +1,2 @@
+import { createMigration } from '../../src/server/db/migrations';
+console.log(await createMigration('init'));

@@ -1,0 +1,39 @@
+import 'server-only';
+import { betterAuth } from 'better-auth';
+import { prismaAdapter } from 'better-auth/adapters/prisma';
+import { nextCookies } from 'better-auth/next-js';
+import { admin } from 'better-auth/plugins';
+import { adminAc, userAc } from 'better-auth/plugins/admin/access';
+import type { Db } from '~/server/db';
+
+export interface AuthConfig {
+  secret: string;
+  baseURL: string;
+}
+
+/**
+ * Better Auth does password hashing (scrypt), sessions and user administration. Self sign-up is
+ * off: the first admin is created at start-up and adds the others in Settings → Users.
+ * The admin plugin's own permissions only gate user administration; the viewer/editor/admin
+ * ladder of the platform is checked by the tRPC procedures.
+ */
+export function createAuth(db: Db, config: AuthConfig) {
+  return betterAuth({
+    database: prismaAdapter(db, { provider: 'postgresql' }),
+    secret: config.secret,
+    baseURL: config.baseURL,
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 12 },
+    session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+    telemetry: { enabled: false },
+    plugins: [
+      admin({
+        roles: { admin: adminAc, editor: userAc, viewer: userAc },
+        defaultRole: 'viewer',
+        adminRoles: ['admin'],
+      }),
+      nextCookies(),
+    ],
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+
+// Prisma's schema engine compiled to WebAssembly: migrations without the native engine binary,
+// which the Prisma CLI would download (and these machines cannot).
+// Node 20 cannot `import` a .wasm file, so the module is instantiated by hand.
+async function loadEngineModule(): Promise<typeof import('@prisma/schema-engine-wasm')> {
+  const entry = import.meta.resolve('@prisma/schema-engine-wasm');
+  const bindings = (await import(
+    new URL('./schema_engine_bg.js', entry).href
+  )) as typeof import('@prisma/schema-engine-wasm') & {
+    __wbg_set_wasm(exports: WebAssembly.Exports): void;
+  };
+  const bytes = await readFile(new URL('./schema_engine_bg.wasm', entry));
+  const module = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(module, {
+    './schema_engine_bg.js': bindings as unknown as WebAssembly.ModuleImports,
+  });
+  bindings.__wbg_set_wasm(instance.exports);
+  (instance.exports.__wbindgen_start as () => void)();
+  return bindings;
+}
+
+const PG_CHAR_OID = 18;
+const PG_TEXT_OID = 25;
+type Field = { dataTypeID: number };
+type Queryable = { performIO(query: unknown): Promise<{ fields: Field[] }> };
+let patchedQueryable: Queryable | undefined;
+
+/**
+ * adapter-pg 7.10 cannot map PostgreSQL's internal one-byte `"char"` type (OID 18), which the
+ * engine's catalog introspection selects (`relkind`, `contype`, …), and fails the diff. Its
+ * values arrive as strings, so reading them as text is exact. Patched on the shared base class
+ * so transactions opened by the engine get it too; this module is loaded only by the migrator.
+ */
+function readCharAsText(adapter: object): void {
+  let proto = Object.getPrototypeOf(adapter) as object | null;
+  while (proto && !Object.hasOwn(proto, 'performIO')) proto = Object.getPrototypeOf(proto) as object | null;
+  if (!proto || proto === patchedQueryable) return;
+  const queryable = proto as Queryable;
+  const performIO = queryable.performIO;
+  queryable.performIO = async function (this: Queryable, query: unknown) {
+    const result = await performIO.call(this, query);
+    for (const field of result.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    return result;
+  };
+  patchedQueryable = queryable;
+}
+
+let enginePromise: ReturnType<typeof loadEngineModule> | undefined;
+
+async function connectPatched(factory: PrismaPg) {
+  const adapter = await factory.connect();
+  readCharAsText(adapter);
+  return adapter;
+}
+
+/**
+ * Opens a schema engine on `url`. `shadowUrl`, when given, is the scratch database that
+ * `migrate dev`-style diffs replay the migration history on.
+ */
+export async function openSchemaEngine(
+  datamodel: string,
+  url: string,
+  shadowUrl?: string,
+): Promise<SchemaEngine> {
+  enginePromise ??= loadEngineModule();
+  const { SchemaEngine } = await enginePromise;
+  const main = new PrismaPg({ connectionString: url });
+  const factory = {
+    provider: 'postgres' as const,
+    adapterName: main.adapterName,
+    connect: () => connectPatched(main),
+    connectToShadowDb: () =>
+      shadowUrl
+        ? connectPatched(new PrismaPg({ connectionString: shadowUrl }))
+        : Promise.reject(new Error('This command needs a shadow database')),
+  };
+  return SchemaEngine.new(
+    { datamodels: [['schema.prisma', datamodel]] },
+    (log: string) => {
+      if (process.env.PRISMA_ENGINE_DEBUG) console.error(log);
+    },
+    bindMigrationAwareSqlAdapterFactory(factory),
+  );
+}

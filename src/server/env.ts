@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+// All configuration of the web app is read and validated here, once, at start-up.
+const booleanFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must start with postgres:// or postgresql://');
+
+const serverEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Public URL of the app (used by auth for redirects and cookies). */
+  APP_URL: z.string().url().optional(),
+  /** A PostgreSQL server; without it the app runs on the embedded PGlite. */
+  DATABASE_URL: postgresUrl.optional(),
+  /** Where the embedded PGlite keeps its data. */
+  PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+  /** Session signing secret (≥ 32 chars). Generated and kept in .data/ when absent. */
+  BETTER_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** First admin account, created on first start when the database has no users. */
+  ADMIN_EMAIL: z.string().email().default('admin@flywheel.local'),
+  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  /** Comma-separated OpenAI-compatible base URLs (our worker, vLLM, TGI, llama.cpp…). */
+  INFERENCE_BACKENDS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().url())),
+  /** Start the in-repo inference worker with the app (npm start). */
+  START_WORKER: booleanFlag.default(true),
+  WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8001),
+  POSTHOG_API_KEY: z.string().min(1).optional(),
+  POSTHOG_HOST: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+});
+
+export type ServerEnv = z.infer<typeof serverEnvSchema>;
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/** Parses the environment; the error names each bad variable on one line. */
+export function loadServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
+  // An empty value means "not set", as in most .env tooling.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
+  const result = serverEnvSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map(
+    (issue) => `Invalid environment variable ${issue.path.join('.')}: ${issue.message}`,
+  );
+  throw new EnvError(lines.join('\n'));
+}
+
+let cached: ServerEnv | undefined;
+/** The validated environment of this process. */
+export function env(): ServerEnv {
+  cached ??= loadServerEnv();
+  return cached;
+}
+
+/** The environment handed to a child process, with some variables set. */
+export function childEnvironment(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...overrides };
+}

@@ -1,0 +1,66 @@
+import { initTRPC } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import superjson from 'superjson';
+import { hasRole, isRole, type Role } from '~/features/auth/roles';
+import type { Db } from './db';
+import { ForbiddenError, toPublicError, trpcCodeFor, UnauthorizedError } from './errors';
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export interface TRPCContext {
+  db: Db;
+  user: SessionUser | null;
+}
+
+/** Narrows what the auth library returns to what procedures may rely on. */
+export function toSessionUser(user: { id: string; email: string; name: string; role?: string | null } | undefined | null): SessionUser | null {
+  if (!user) return null;
+  return { id: user.id, email: user.email, name: user.name, role: isRole(user.role) ? user.role : 'viewer' };
+}
+
+const t = initTRPC.context<TRPCContext>().create({
+  transformer: superjson,
+  // The one error translator of the tRPC transport.
+  errorFormatter({ shape, error }) {
+    const publicError = toPublicError(error);
+    const code = trpcCodeFor(publicError);
+    return {
+      ...shape,
+      message: publicError.message,
+      code: TRPC_ERROR_CODES_BY_KEY[code],
+      data: {
+        code,
+        httpStatus: publicError.status,
+        path: shape.data.path,
+        fieldErrors: publicError.fieldErrors ?? null,
+      },
+    };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Anyone, signed in or not. */
+export const publicProcedure = t.procedure;
+
+/** Any signed-in user. */
+export const signedInProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new UnauthorizedError('Your session has expired or you are not signed in');
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** A signed-in user with at least `role`. */
+export const roleProcedure = (role: Role) =>
+  signedInProcedure.use(({ ctx, next }) => {
+    if (!hasRole(ctx.user.role, role)) throw new ForbiddenError(`This needs the ${role} role; you are a ${ctx.user.role}`);
+    return next();
+  });
+
+export const editorProcedure = roleProcedure('editor');
+export const adminProcedure = roleProcedure('admin');
