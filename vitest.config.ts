@@ -7,7 +7,13 @@ export default defineConfig({
   test: {
     projects: [
       {
-        resolve: { alias: { '~': fileURLToPath(new URL('./src', import.meta.url)) } },
+        resolve: {
+          alias: {
+            '~': fileURLToPath(new URL('./src', import.meta.url)),
+            // Next.js resolves the real marker; under Vitest server modules are imported directly.
+            'server-only': fileURLToPath(new URL('./src/test/server-only.ts', import.meta.url)),
+          },
+        },
         test: {
           name: 'app',
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],

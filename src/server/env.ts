@@ -50,9 +50,10 @@ export function loadServerEnv(source: Record<string, string | undefined> = proce
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
   const result = serverEnvSchema.safeParse(cleaned);
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `Invalid environment variable ${issue.path.join('.')}: ${issue.message}`,
-  );
+  const lines = result.error.issues.map(({ path: [name, ...rest], message }) => {
+    const where = rest.length ? ` (item ${rest.map((p) => Number(p) + 1).join('.')})` : '';
+    return `Invalid environment variable ${String(name)}${where}: ${message}`;
+  });
   throw new EnvError(lines.join('\n'));
 }
 

@@ -1,9 +1,9 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { hasRole, isRole, type Role } from '~/features/auth/roles';
 import type { Db } from './db';
-import { ForbiddenError, toPublicError, trpcCodeFor, UnauthorizedError } from './errors';
+import { DomainError, ForbiddenError, toPublicError, trpcCodeFor, UnauthorizedError } from './errors';
 
 export interface SessionUser {
   id: string;
@@ -46,11 +46,21 @@ const t = initTRPC.context<TRPCContext>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+// Domain errors become a TRPCError with their mapped code, also for server-side callers.
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const publicError = toPublicError(result.error.cause);
+    throw new TRPCError({ code: trpcCodeFor(publicError), message: publicError.message, cause: result.error.cause });
+  }
+  return result;
+});
+
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = t.procedure.use(domainErrors);
 
 /** Any signed-in user. */
-export const signedInProcedure = t.procedure.use(({ ctx, next }) => {
+export const signedInProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new UnauthorizedError('Your session has expired or you are not signed in');
   return next({ ctx: { ...ctx, user: ctx.user } });
 });

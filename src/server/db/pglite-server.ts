@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -12,6 +13,7 @@ export interface RunningDatabase {
  * `dataDir` keeps the data across restarts; without it the database lives in memory.
  */
 export async function startPglite(options: { dataDir?: string; port?: number } = {}): Promise<RunningDatabase> {
+  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir);
   const server = new PGLiteSocketServer({
     db,

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
@@ -7,7 +9,7 @@ import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 // which the Prisma CLI would download (and these machines cannot).
 // Node 20 cannot `import` a .wasm file, so the module is instantiated by hand.
 async function loadEngineModule(): Promise<typeof import('@prisma/schema-engine-wasm')> {
-  const entry = import.meta.resolve('@prisma/schema-engine-wasm');
+  const entry = pathToFileURL(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm')).href;
   const bindings = (await import(
     new URL('./schema_engine_bg.js', entry).href
   )) as typeof import('@prisma/schema-engine-wasm') & {
