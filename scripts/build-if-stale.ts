@@ -5,7 +5,14 @@ import { runToEnd } from './processes';
 
 const root = path.resolve(import.meta.dirname, '..');
 const stampFile = path.join(root, '.next/flywheel-build-stamp');
-const inputs = ['src', 'prisma/schema.prisma', 'next.config.js', 'postcss.config.js', 'package-lock.json', 'tsconfig.json'];
+const inputs = [
+  'src',
+  'prisma/schema.prisma',
+  'next.config.js',
+  'postcss.config.js',
+  'package-lock.json',
+  'tsconfig.json',
+];
 
 // A digest of everything the production build depends on (paths, sizes and mtimes: cheap, and
 // any edit or checkout changes one of them).
@@ -32,12 +39,20 @@ export async function buildIfStale(env: NodeJS.ProcessEnv): Promise<void> {
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
   console.log('Building the app (first start or sources changed)…');
   const started = Date.now();
-  await runToEnd(process.execPath, [path.join(root, 'node_modules/prisma/build/index.js'), 'generate'], {
-    ...env,
-    // generate needs no schema engine; pointing at any file skips the CLI's download of one.
-    PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
-  });
-  await runToEnd(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], env);
+  await runToEnd(
+    process.execPath,
+    [path.join(root, 'node_modules/prisma/build/index.js'), 'generate'],
+    {
+      ...env,
+      // generate needs no schema engine; pointing at any file skips the CLI's download of one.
+      PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+    },
+  );
+  await runToEnd(
+    process.execPath,
+    [path.join(root, 'node_modules/next/dist/bin/next'), 'build'],
+    env,
+  );
   writeFileSync(stampFile, stamp);
   console.log(`Built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

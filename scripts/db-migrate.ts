@@ -12,7 +12,11 @@ if (command === 'create') {
     process.exit(2);
   }
   const created = await createMigration(name, process.env.SHADOW_DATABASE_URL);
-  console.log(created ? `Created prisma/migrations/${created}/migration.sql` : 'No schema changes: nothing to create.');
+  console.log(
+    created
+      ? `Created prisma/migrations/${created}/migration.sql`
+      : 'No schema changes: nothing to create.',
+  );
 } else if (command === 'deploy') {
   const env = loadServerEnv();
   const db = await openDatabase(env);

@@ -12,7 +12,12 @@ export function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv
 }
 
 /** Starts a long-running child whose output is prefixed with its name. */
-export function startService(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+export function startService(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): ChildProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line) stream.write(`[${name}] ${line}\n`);

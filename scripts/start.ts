@@ -38,7 +38,11 @@ const started = Date.now();
 if (!dev) await buildIfStale(childEnvironment({ NODE_ENV: 'production' }));
 
 const database = await openDatabase(env);
-console.log(database.embedded ? `Database: embedded PGlite in ${env.PGLITE_DATA_DIR}` : 'Database: DATABASE_URL');
+console.log(
+  database.embedded
+    ? `Database: embedded PGlite in ${env.PGLITE_DATA_DIR}`
+    : 'Database: DATABASE_URL',
+);
 const applied = await applyMigrations(database.url);
 if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
 
@@ -46,9 +50,17 @@ const children: ReturnType<typeof startService>[] = [];
 let backends = env.INFERENCE_BACKENDS;
 const workerEntry = path.join(root, 'inference/src/index.ts');
 if (env.START_WORKER && existsSync(workerEntry)) {
-  const worker = startService('worker', process.execPath, ['--import', 'tsx', workerEntry], childEnvironment({ WORKER_PORT: String(env.WORKER_PORT) }));
+  const worker = startService(
+    'worker',
+    process.execPath,
+    ['--import', 'tsx', workerEntry],
+    childEnvironment({ WORKER_PORT: String(env.WORKER_PORT) }),
+  );
   worker.once('exit', (code, signal) => {
-    if (!shuttingDown) console.error(`[worker] exited (${code ?? signal}); suggestions fall back until it is restarted`);
+    if (!shuttingDown)
+      console.error(
+        `[worker] exited (${code ?? signal}); suggestions fall back until it is restarted`,
+      );
   });
   children.push(worker);
   if (backends.length === 0) backends = [`http://127.0.0.1:${env.WORKER_PORT}`];
@@ -83,9 +95,14 @@ process.once('SIGTERM', () => void shutdown(0));
 // Print the address once the server answers.
 const url = env.APP_URL ?? `http://localhost:${env.PORT}`;
 for (let i = 0; i < 600 && !shuttingDown; i++) {
-  const ok = await fetch(`http://127.0.0.1:${env.PORT}/sign-in`).then((r) => r.ok, () => false);
+  const ok = await fetch(`http://127.0.0.1:${env.PORT}/sign-in`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (ok) {
-    console.log(`\n  Flywheel is running at ${url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops it)\n`);
+    console.log(
+      `\n  Flywheel is running at ${url}  (ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops it)\n`,
+    );
     break;
   }
   await new Promise((r) => setTimeout(r, 250));

@@ -1,6 +1,12 @@
 import type { InputHTMLAttributes, ReactNode } from 'react';
 import { ROLES, type Role } from '~/features/auth/roles';
 
+/** A text field of a submitted form ('' when absent). */
+export function formText(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : '';
+}
+
 export const inputClass = 'mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm';
 export const buttonClass =
   'rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60';
@@ -18,7 +24,17 @@ export function TextInput(props: InputHTMLAttributes<HTMLInputElement>) {
   return <input {...props} className={inputClass} />;
 }
 
-export function RoleSelect({ name, value, max, onChange }: { name?: string; value?: Role; max?: Role; onChange?: (role: Role) => void }) {
+export function RoleSelect({
+  name,
+  value,
+  max,
+  onChange,
+}: {
+  name?: string;
+  value?: Role;
+  max?: Role;
+  onChange?: (role: Role) => void;
+}) {
   const allowed = max ? ROLES.slice(0, ROLES.indexOf(max) + 1) : ROLES;
   return (
     <select

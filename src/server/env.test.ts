@@ -12,7 +12,11 @@ describe('loadServerEnv', () => {
   });
 
   it('parses lists and flags', () => {
-    const env = loadServerEnv({ INFERENCE_BACKENDS: 'http://a:1, http://b:2', START_WORKER: '0', DATABASE_URL: 'postgresql://u@h/db' });
+    const env = loadServerEnv({
+      INFERENCE_BACKENDS: 'http://a:1, http://b:2',
+      START_WORKER: '0',
+      DATABASE_URL: 'postgresql://u@h/db',
+    });
     expect(env.INFERENCE_BACKENDS).toEqual(['http://a:1', 'http://b:2']);
     expect(env.START_WORKER).toBe(false);
     expect(env.DATABASE_URL).toBe('postgresql://u@h/db');
@@ -28,7 +32,9 @@ describe('loadServerEnv', () => {
     ['ADMIN_EMAIL', 'nobody'],
   ])('names the variable when %s=%s is invalid', (name, value) => {
     expect(() => loadServerEnv({ [name]: value })).toThrow(EnvError);
-    expect(() => loadServerEnv({ [name]: value })).toThrow(new RegExp(`^Invalid environment variable ${name}( \\(item \\d+\\))?: `));
+    expect(() => loadServerEnv({ [name]: value })).toThrow(
+      new RegExp(`^Invalid environment variable ${name}( \\(item \\d+\\))?: `),
+    );
   });
 
   it('treats empty values as unset', () => {

@@ -28,7 +28,12 @@ const serverEnvSchema = z.object({
   INFERENCE_BACKENDS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().url())),
   /** Start the in-repo inference worker with the app (npm start). */
   START_WORKER: booleanFlag.default(true),

@@ -5,17 +5,26 @@ import { DomainError, MASKED_MESSAGE, NotFoundError, toPublicError, trpcCodeFor 
 
 describe('toPublicError', () => {
   it('keeps a domain error message and maps its code', () => {
-    expect(toPublicError(new NotFoundError('Experiment'))).toEqual({ status: 404, code: 'NOT_FOUND', message: 'Experiment was not found' });
+    expect(toPublicError(new NotFoundError('Experiment'))).toEqual({
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'Experiment was not found',
+    });
     expect(toPublicError(new DomainError('CONFLICT', 'taken')).status).toBe(409);
   });
 
   it('finds a domain error wrapped by tRPC', () => {
-    const wrapped = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: new DomainError('FORBIDDEN', 'no') });
+    const wrapped = new TRPCError({
+      code: 'INTERNAL_SERVER_ERROR',
+      cause: new DomainError('FORBIDDEN', 'no'),
+    });
     expect(toPublicError(wrapped)).toMatchObject({ status: 403, message: 'no' });
   });
 
   it('turns validation errors into field-level 400s', () => {
-    const parsed = z.object({ name: z.string().min(1), n: z.number() }).safeParse({ name: '', n: 'x' });
+    const parsed = z
+      .object({ name: z.string().min(1), n: z.number() })
+      .safeParse({ name: '', n: 'x' });
     const error = toPublicError(parsed.error);
     expect(error.status).toBe(400);
     expect(Object.keys(error.fieldErrors ?? {})).toEqual(['name', 'n']);

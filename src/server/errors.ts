@@ -90,7 +90,11 @@ export function toPublicError(error: unknown): PublicError {
   }
   if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
     const status = Object.values(transport).find((t) => t.trpc === error.code)?.http ?? 400;
-    return { status: error.code === 'PARSE_ERROR' ? 400 : status, code: error.code, message: error.message };
+    return {
+      status: error.code === 'PARSE_ERROR' ? 400 : status,
+      code: error.code,
+      message: error.message,
+    };
   }
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: MASKED_MESSAGE };
 }

@@ -6,7 +6,10 @@ import { env } from './env';
 export async function onServerStart(): Promise<void> {
   const { ADMIN_EMAIL, ADMIN_PASSWORD, DATABASE_URL } = env();
   if (!DATABASE_URL) return; // `next build` and tools without a database
-  const created = await bootstrapAdmin(db(), auth(), { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const created = await bootstrapAdmin(db(), auth(), {
+    email: ADMIN_EMAIL,
+    password: ADMIN_PASSWORD,
+  });
   if (created) {
     console.log(
       `\n  First start: created the admin account\n    email:    ${created.email}\n    password: ${ADMIN_PASSWORD ? '(the ADMIN_PASSWORD you set)' : created.password}\n  This is shown once; change it or add users in Settings → Users.\n`,

@@ -3,7 +3,13 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { hasRole, isRole, type Role } from '~/features/auth/roles';
 import type { Db } from './db';
-import { DomainError, ForbiddenError, toPublicError, trpcCodeFor, UnauthorizedError } from './errors';
+import {
+  DomainError,
+  ForbiddenError,
+  toPublicError,
+  trpcCodeFor,
+  UnauthorizedError,
+} from './errors';
 
 export interface SessionUser {
   id: string;
@@ -18,9 +24,16 @@ export interface TRPCContext {
 }
 
 /** Narrows what the auth library returns to what procedures may rely on. */
-export function toSessionUser(user: { id: string; email: string; name: string; role?: string | null } | undefined | null): SessionUser | null {
+export function toSessionUser(
+  user: { id: string; email: string; name: string; role?: string | null } | undefined | null,
+): SessionUser | null {
   if (!user) return null;
-  return { id: user.id, email: user.email, name: user.name, role: isRole(user.role) ? user.role : 'viewer' };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: isRole(user.role) ? user.role : 'viewer',
+  };
 }
 
 const t = initTRPC.context<TRPCContext>().create({
@@ -51,7 +64,11 @@ const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const publicError = toPublicError(result.error.cause);
-    throw new TRPCError({ code: trpcCodeFor(publicError), message: publicError.message, cause: result.error.cause });
+    throw new TRPCError({
+      code: trpcCodeFor(publicError),
+      message: publicError.message,
+      cause: result.error.cause,
+    });
   }
   return result;
 });
@@ -68,7 +85,8 @@ export const signedInProcedure = publicProcedure.use(({ ctx, next }) => {
 /** A signed-in user with at least `role`. */
 export const roleProcedure = (role: Role) =>
   signedInProcedure.use(({ ctx, next }) => {
-    if (!hasRole(ctx.user.role, role)) throw new ForbiddenError(`This needs the ${role} role; you are a ${ctx.user.role}`);
+    if (!hasRole(ctx.user.role, role))
+      throw new ForbiddenError(`This needs the ${role} role; you are a ${ctx.user.role}`);
     return next();
   });
 

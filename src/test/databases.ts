@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
  * Runs a suite once per test database (PGlite and PostgreSQL 15). Suites share each database,
  * so tests make their own rows with unique ids rather than expecting empty tables.
  */
-export function describeOnEachDatabase(title: string, suite: (ctx: { db: () => Db; url: () => string }) => void) {
+export function describeOnEachDatabase(
+  title: string,
+  suite: (ctx: { db: () => Db; url: () => string }) => void,
+) {
   describe.each(inject('databases'))(`${title} [$name]`, (database) => {
     let db: Db | undefined;
     beforeAll(() => {
@@ -28,5 +31,7 @@ export function describeOnEachDatabase(title: string, suite: (ctx: { db: () => D
 /** A user row with the given role, made directly (no password). */
 export async function makeUser(db: Db, role: 'viewer' | 'editor' | 'admin') {
   const id = randomUUID();
-  return db.user.create({ data: { id, name: `${role} ${id.slice(0, 6)}`, email: `${role}-${id}@test.local`, role } });
+  return db.user.create({
+    data: { id, name: `${role} ${id.slice(0, 6)}`, email: `${role}-${id}@test.local`, role },
+  });
 }

@@ -33,7 +33,10 @@ export default async function setup(project: TestProject) {
   }
   for (const { db } of started) await applyMigrations(db.url);
   console.log(`Integration tests run against: ${started.map((s) => s.name).join(' and ')}`);
-  project.provide('databases', started.map(({ name, db }) => ({ name, url: db.url })));
+  project.provide(
+    'databases',
+    started.map(({ name, db }) => ({ name, url: db.url })),
+  );
   return async () => {
     await Promise.all(started.map((s) => s.db.stop()));
   };

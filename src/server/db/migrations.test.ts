@@ -26,17 +26,26 @@ describe.each(Object.keys(fresh))('migrations [%s]', (name) => {
 
     expect(await applyMigrations(database.url, dir)).toContain('20261124155408_init');
     const db = createDb(database.url);
-    await db.user.create({ data: { id: 'u1', name: 'Ada', email: 'ada@example.com', role: 'editor' } });
+    await db.user.create({
+      data: { id: 'u1', name: 'Ada', email: 'ada@example.com', role: 'editor' },
+    });
 
     // A later release adds a migration: it is applied on top, nothing is wiped.
     await mkdir(path.join(dir, '29990101000000_add_nickname'));
-    await writeFile(path.join(dir, '29990101000000_add_nickname/migration.sql'), 'ALTER TABLE "user" ADD COLUMN "nickname" TEXT;');
+    await writeFile(
+      path.join(dir, '29990101000000_add_nickname/migration.sql'),
+      'ALTER TABLE "user" ADD COLUMN "nickname" TEXT;',
+    );
     expect(await applyMigrations(database.url, dir)).toEqual(['29990101000000_add_nickname']);
     expect(await applyMigrations(database.url, dir)).toEqual([]);
 
-    const rows = await db.$queryRawUnsafe<{ email: string; nickname: string | null }[]>('SELECT email, nickname FROM "user"');
+    const rows = await db.$queryRawUnsafe<{ email: string; nickname: string | null }[]>(
+      'SELECT email, nickname FROM "user"',
+    );
     expect(rows).toEqual([{ email: 'ada@example.com', nickname: null }]);
-    const history = await db.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL');
+    const history = await db.$queryRawUnsafe<{ n: bigint }[]>(
+      'SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL',
+    );
     expect(Number(history[0]?.n)).toBe(2);
     await db.$disconnect();
   });

@@ -14,7 +14,10 @@ const lockfile =
 async function readMigrations(dir = migrationsDir): Promise<MigrationList> {
   await mkdir(dir, { recursive: true });
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const lockPath = path.join(dir, 'migration_lock.toml');
   return {
     baseDir: dir,
@@ -66,12 +69,18 @@ export async function createMigration(name: string, shadowUrl?: string): Promise
   const datamodel = await readFile(schemaPath, 'utf8');
   const migrationsList = await readMigrations();
   const hasHistory = migrationsList.migrationDirectories.length > 0;
-  const shadow = shadowUrl ? { url: shadowUrl, stop: async () => {} } : await startPostgresCluster();
+  const shadow = shadowUrl
+    ? { url: shadowUrl, stop: async () => {} }
+    : await startPostgresCluster();
   const engine = await openSchemaEngine(datamodel, shadow.url, shadow.url);
   try {
     const result = await engine.diff({
       from: hasHistory
-        ? { tag: 'migrations', ...migrationsList, lockfile: { ...migrationsList.lockfile, content: lockfile } }
+        ? {
+            tag: 'migrations',
+            ...migrationsList,
+            lockfile: { ...migrationsList.lockfile, content: lockfile },
+          }
         : { tag: 'empty' },
       to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: datamodel }] },
       script: true,

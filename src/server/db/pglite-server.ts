@@ -12,7 +12,9 @@ export interface RunningDatabase {
  * the migrator and the tests speak to it exactly as to a real PostgreSQL server.
  * `dataDir` keeps the data across restarts; without it the database lives in memory.
  */
-export async function startPglite(options: { dataDir?: string; port?: number } = {}): Promise<RunningDatabase> {
+export async function startPglite(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<RunningDatabase> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir);
   const server = new PGLiteSocketServer({

@@ -9,15 +9,17 @@ import type { SchemaEngine } from '@prisma/schema-engine-wasm';
 // which the Prisma CLI would download (and these machines cannot).
 // Node 20 cannot `import` a .wasm file, so the module is instantiated by hand.
 async function loadEngineModule(): Promise<typeof import('@prisma/schema-engine-wasm')> {
-  const entry = pathToFileURL(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm')).href;
+  const entry = pathToFileURL(
+    createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm'),
+  ).href;
   const bindings = (await import(
     new URL('./schema_engine_bg.js', entry).href
   )) as typeof import('@prisma/schema-engine-wasm') & {
     __wbg_set_wasm(exports: WebAssembly.Exports): void;
   };
   const bytes = await readFile(new URL('./schema_engine_bg.wasm', entry));
-  const module = await WebAssembly.compile(bytes);
-  const instance = await WebAssembly.instantiate(module, {
+  const compiled = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(compiled, {
     './schema_engine_bg.js': bindings as unknown as WebAssembly.ModuleImports,
   });
   bindings.__wbg_set_wasm(instance.exports);
@@ -28,7 +30,8 @@ async function loadEngineModule(): Promise<typeof import('@prisma/schema-engine-
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
 type Field = { dataTypeID: number };
-type Queryable = { performIO(query: unknown): Promise<{ fields: Field[] }> };
+type PerformIO = (this: Queryable, query: unknown) => Promise<{ fields: Field[] }>;
+type Queryable = { performIO: PerformIO };
 let patchedQueryable: Queryable | undefined;
 
 /**
@@ -39,13 +42,15 @@ let patchedQueryable: Queryable | undefined;
  */
 function readCharAsText(adapter: object): void {
   let proto = Object.getPrototypeOf(adapter) as object | null;
-  while (proto && !Object.hasOwn(proto, 'performIO')) proto = Object.getPrototypeOf(proto) as object | null;
+  while (proto && !Object.hasOwn(proto, 'performIO'))
+    proto = Object.getPrototypeOf(proto) as object | null;
   if (!proto || proto === patchedQueryable) return;
   const queryable = proto as Queryable;
   const performIO = queryable.performIO;
   queryable.performIO = async function (this: Queryable, query: unknown) {
     const result = await performIO.call(this, query);
-    for (const field of result.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    for (const field of result.fields)
+      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
     return result;
   };
   patchedQueryable = queryable;

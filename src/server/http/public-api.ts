@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { authenticateApiKey, type ApiKeyPrincipal } from '~/features/settings/server/api-key-service';
+import {
+  authenticateApiKey,
+  type ApiKeyPrincipal,
+} from '~/features/settings/server/api-key-service';
 import type { Db } from '../db';
 import { toPublicError } from '../errors';
 
@@ -25,12 +28,18 @@ export function createPublicApi(getDb: () => Db) {
   });
 
   app.notFound((c) =>
-    c.json({ error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` } }, 404),
+    c.json(
+      { error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` } },
+      404,
+    ),
   );
   app.onError((err, c) => {
     const error = toPublicError(err);
     if (error.status >= 500) console.error('public API failed:', err);
-    return c.json({ error: { code: error.code, message: error.message, fieldErrors: error.fieldErrors } }, error.status as 400);
+    return c.json(
+      { error: { code: error.code, message: error.message, fieldErrors: error.fieldErrors } },
+      error.status as 400,
+    );
   });
   return app;
 }

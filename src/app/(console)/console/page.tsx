@@ -17,7 +17,10 @@ export default async function ConsoleHome() {
           ['/console/datasets', 'Datasets', 'Reproducible exports from real feedback.'],
         ].map(([href, title, text]) => (
           <li key={href}>
-            <Link href={href!} className="block rounded-lg bg-white p-4 ring-1 ring-slate-200 hover:ring-indigo-300">
+            <Link
+              href={href!}
+              className="block rounded-lg bg-white p-4 ring-1 ring-slate-200 hover:ring-indigo-300"
+            >
               <span className="font-medium">{title}</span>
               <span className="mt-1 block text-sm text-slate-600">{text}</span>
             </Link>

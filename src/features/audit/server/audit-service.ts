@@ -5,13 +5,21 @@ export interface Actor {
   userId: string | null;
 }
 
-type AuditWriter = { auditLog: { create(args: { data: Prisma.AuditLogUncheckedCreateInput }): Promise<unknown> } };
+type AuditWriter = {
+  auditLog: { create(args: { data: Prisma.AuditLogUncheckedCreateInput }): Promise<unknown> };
+};
 
 /** Appends one audit entry; pass the transaction client so the change and its entry commit together. */
 export async function recordAudit(
   tx: AuditWriter,
   actor: Actor,
-  entry: { action: string; entityType: string; entityId: string; before?: unknown; after?: unknown },
+  entry: {
+    action: string;
+    entityType: string;
+    entityId: string;
+    before?: unknown;
+    after?: unknown;
+  },
 ): Promise<void> {
   await tx.auditLog.create({
     data: {
@@ -20,8 +28,8 @@ export async function recordAudit(
       action: entry.action,
       entityType: entry.entityType,
       entityId: entry.entityId,
-      before: (entry.before ?? undefined) as Prisma.InputJsonValue | undefined,
-      after: (entry.after ?? undefined) as Prisma.InputJsonValue | undefined,
+      before: entry.before ?? undefined,
+      after: entry.after ?? undefined,
     },
   });
 }

@@ -2,6 +2,7 @@
 
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
+import { formText } from '~/components/form-fields';
 import { authClient } from '../auth-client';
 
 export function SignInForm() {
@@ -16,12 +17,14 @@ export function SignInForm() {
     setPending(true);
     setError(null);
     const { error } = await authClient.signIn.email({
-      email: String(form.get('email')),
-      password: String(form.get('password')),
+      email: formText(form, 'email'),
+      password: formText(form, 'password'),
     });
     setPending(false);
     if (error) {
-      setError(error.status === 401 ? 'Wrong email or password.' : (error.message ?? 'Could not sign in.'));
+      setError(
+        error.status === 401 ? 'Wrong email or password.' : (error.message ?? 'Could not sign in.'),
+      );
       return;
     }
     const next = params.get('next');
@@ -30,7 +33,11 @@ export function SignInForm() {
   }
 
   return (
-    <form onSubmit={onSubmit} className="space-y-4" aria-describedby={error ? 'sign-in-error' : undefined}>
+    <form
+      onSubmit={onSubmit}
+      className="space-y-4"
+      aria-describedby={error ? 'sign-in-error' : undefined}
+    >
       <label className="block">
         <span className="text-sm font-medium text-slate-700">Email</span>
         <input

@@ -9,7 +9,8 @@ const globalForAuth = globalThis as unknown as { flywheelAuth?: Auth };
 export function auth(): Auth {
   if (!globalForAuth.flywheelAuth) {
     const { BETTER_AUTH_SECRET, APP_URL, PORT } = env();
-    if (!BETTER_AUTH_SECRET) throw new Error('BETTER_AUTH_SECRET is not set: start the app with `npm start`');
+    if (!BETTER_AUTH_SECRET)
+      throw new Error('BETTER_AUTH_SECRET is not set: start the app with `npm start`');
     globalForAuth.flywheelAuth = createAuth(db(), {
       secret: BETTER_AUTH_SECRET,
       baseURL: APP_URL ?? `http://localhost:${PORT}`,

@@ -22,7 +22,10 @@ describeOnEachDatabase('auth', ({ db }) => {
   const trpc = (path: string, init: RequestInit & { cookie?: string } = {}) =>
     fetchRequestHandler({
       endpoint: '/api/trpc',
-      req: new Request(`${baseURL}/api/trpc/${path}`, { ...init, headers: { ...init.headers, cookie: init.cookie ?? '' } }),
+      req: new Request(`${baseURL}/api/trpc/${path}`, {
+        ...init,
+        headers: { ...init.headers, cookie: init.cookie ?? '' },
+      }),
       router: appRouter,
       createContext: async ({ req }) => ({
         db: db(),
@@ -41,7 +44,10 @@ describeOnEachDatabase('auth', ({ db }) => {
     expect((await signIn('nobody@test.local', 'whatever12345')).status).toBe(401);
     const ok = await signIn(email, created!.password);
     expect(ok.status).toBe(200);
-    const cookie = ok.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = ok.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
 
     const me = await trpc('me', { cookie });
     expect(await me.json()).toMatchObject({ result: { data: { json: { email, role: 'admin' } } } });
@@ -50,20 +56,39 @@ describeOnEachDatabase('auth', ({ db }) => {
     await db().session.updateMany({ data: { expiresAt: new Date(Date.now() - 60_000) } });
     const expired = await trpc('settings.users.list', { cookie });
     expect(expired.status).toBe(401);
-    expect(await expired.json()).toMatchObject({ error: { json: { message: expect.stringContaining('session has expired') } } });
+    expect(await expired.json()).toMatchObject({
+      error: { json: { message: expect.stringContaining('session has expired') } },
+    });
   });
 
   it('answers malformed tRPC input and unknown procedures with 4xx', async () => {
     const email = `editor-${Date.now()}@test.local`;
-    await createUser(db(), auth(), null, { name: 'E', email, password: 'correct horse battery', role: 'editor' });
-    const cookie = (await signIn(email, 'correct horse battery')).headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    await createUser(db(), auth(), null, {
+      name: 'E',
+      email,
+      password: 'correct horse battery',
+      role: 'editor',
+    });
+    const cookie = (await signIn(email, 'correct horse battery')).headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const post = (body: string) =>
-      trpc('settings.apiKeys.create', { method: 'POST', body, cookie, headers: { 'content-type': 'application/json' } });
+      trpc('settings.apiKeys.create', {
+        method: 'POST',
+        body,
+        cookie,
+        headers: { 'content-type': 'application/json' },
+      });
 
     expect((await post('{not json')).status).toBe(400);
     const invalid = await post(JSON.stringify({ json: { name: 42 } }));
     expect(invalid.status).toBe(400);
-    expect(await invalid.json()).toMatchObject({ error: { json: { data: { fieldErrors: { name: expect.any(Array), role: expect.any(Array) } } } } });
+    expect(await invalid.json()).toMatchObject({
+      error: {
+        json: { data: { fieldErrors: { name: expect.any(Array), role: expect.any(Array) } } },
+      },
+    });
     expect((await post(JSON.stringify({ json: { name: 'ok', role: 'viewer' } }))).status).toBe(200);
     expect((await trpc('settings.nothing', { cookie })).status).toBe(404);
   });

@@ -15,7 +15,12 @@ export async function bootstrapAdmin(
   if ((await db.user.count()) > 0) return null;
   const password = options.password ?? randomBytes(12).toString('base64url');
   try {
-    await createUser(db, auth, null, { name: 'Admin', email: options.email, password, role: 'admin' });
+    await createUser(db, auth, null, {
+      name: 'Admin',
+      email: options.email,
+      password,
+      role: 'admin',
+    });
   } catch (error) {
     // Another app instance created it first.
     if ((await db.user.count()) > 0) return null;

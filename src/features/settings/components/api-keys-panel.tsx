@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { buttonClass, Field, RoleSelect, TextInput } from '~/components/form-fields';
+import { buttonClass, Field, formText, RoleSelect, TextInput } from '~/components/form-fields';
 import type { Role } from '~/features/auth/roles';
 import { useTRPC } from '~/trpc/client';
 
@@ -11,19 +11,32 @@ export function ApiKeysPanel({ role }: { role: Role }) {
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.settings.apiKeys.list.queryOptions());
   const [shown, setShown] = useState<string | null>(null);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.settings.apiKeys.list.queryKey() });
-  const create = useMutation(trpc.settings.apiKeys.create.mutationOptions({ onSuccess: (r) => { setShown(r.key); void refresh(); } }));
-  const revoke = useMutation(trpc.settings.apiKeys.revoke.mutationOptions({ onSuccess: () => void refresh() }));
+  const refresh = () =>
+    queryClient.invalidateQueries({ queryKey: trpc.settings.apiKeys.list.queryKey() });
+  const create = useMutation(
+    trpc.settings.apiKeys.create.mutationOptions({
+      onSuccess: (r) => {
+        setShown(r.key);
+        void refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(
+    trpc.settings.apiKeys.revoke.mutationOptions({ onSuccess: () => void refresh() }),
+  );
 
   function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create.mutate({ name: String(form.get('name')), role: form.get('role') as Role });
+    create.mutate({ name: formText(form, 'name'), role: form.get('role') as Role });
   }
 
   return (
     <div className="max-w-3xl space-y-6">
-      <form onSubmit={onCreate} className="flex items-end gap-3 rounded-lg bg-white p-4 ring-1 ring-slate-200">
+      <form
+        onSubmit={onCreate}
+        className="flex items-end gap-3 rounded-lg bg-white p-4 ring-1 ring-slate-200"
+      >
         <div className="flex-1">
           <Field label="Name">
             <TextInput name="name" required maxLength={80} placeholder="e.g. backend ingest" />
@@ -36,16 +49,28 @@ export function ApiKeysPanel({ role }: { role: Role }) {
           Create key
         </button>
       </form>
-      {create.error && <p role="alert" className="text-sm text-red-600">{create.error.message}</p>}
+      {create.error && (
+        <p role="alert" className="text-sm text-red-600">
+          {create.error.message}
+        </p>
+      )}
       {shown && (
         <div role="status" className="rounded-lg bg-amber-50 p-4 text-sm ring-1 ring-amber-200">
           <p className="font-medium">Copy this key now; it will not be shown again.</p>
-          <code data-testid="new-api-key" className="mt-2 block break-all">{shown}</code>
+          <code data-testid="new-api-key" className="mt-2 block break-all">
+            {shown}
+          </code>
         </div>
       )}
       <table className="w-full bg-white text-left text-sm ring-1 ring-slate-200">
         <thead className="bg-slate-50 text-slate-600">
-          <tr><th className="p-2">Name</th><th className="p-2">Key</th><th className="p-2">Role</th><th className="p-2">Last used</th><th className="p-2" /></tr>
+          <tr>
+            <th className="p-2">Name</th>
+            <th className="p-2">Key</th>
+            <th className="p-2">Role</th>
+            <th className="p-2">Last used</th>
+            <th className="p-2" />
+          </tr>
         </thead>
         <tbody>
           {keys.data?.map((k) => (
@@ -58,7 +83,11 @@ export function ApiKeysPanel({ role }: { role: Role }) {
                 {k.revokedAt ? (
                   <span className="text-slate-500">revoked</span>
                 ) : (
-                  <button type="button" className="text-red-600 hover:underline" onClick={() => revoke.mutate({ id: k.id })}>
+                  <button
+                    type="button"
+                    className="text-red-600 hover:underline"
+                    onClick={() => revoke.mutate({ id: k.id })}
+                  >
                     Revoke
                   </button>
                 )}
@@ -66,7 +95,11 @@ export function ApiKeysPanel({ role }: { role: Role }) {
             </tr>
           ))}
           {keys.data?.length === 0 && (
-            <tr><td colSpan={5} className="p-4 text-center text-slate-500">No keys yet.</td></tr>
+            <tr>
+              <td colSpan={5} className="p-4 text-center text-slate-500">
+                No keys yet.
+              </td>
+            </tr>
           )}
         </tbody>
       </table>

@@ -21,9 +21,16 @@ describeOnEachDatabase('settings router', ({ db }) => {
     const { caller } = await callerAs(db(), role);
     await expect(caller.settings.users.list()).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(
-      caller.settings.users.create({ name: 'X', email: `x-${role}@test.local`, password: 'long enough pw', role: 'viewer' }),
+      caller.settings.users.create({
+        name: 'X',
+        email: `x-${role}@test.local`,
+        password: 'long enough pw',
+        role: 'viewer',
+      }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(caller.settings.users.setRole({ userId: 'anyone', role: 'admin' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      caller.settings.users.setRole({ userId: 'anyone', role: 'admin' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('lets an admin change roles, audited, but not lower their own', async () => {
@@ -31,15 +38,27 @@ describeOnEachDatabase('settings router', ({ db }) => {
     const target = await makeUser(db(), 'viewer');
     await caller.settings.users.setRole({ userId: target.id, role: 'editor' });
     expect((await db().user.findUniqueOrThrow({ where: { id: target.id } })).role).toBe('editor');
-    const audit = await db().auditLog.findFirstOrThrow({ where: { entityId: target.id, action: 'user.set_role' } });
-    expect(audit).toMatchObject({ actorId: admin!.id, before: { role: 'viewer' }, after: { role: 'editor' } });
-    await expect(caller.settings.users.setRole({ userId: admin!.id, role: 'viewer' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.settings.users.setRole({ userId: 'missing', role: 'viewer' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const audit = await db().auditLog.findFirstOrThrow({
+      where: { entityId: target.id, action: 'user.set_role' },
+    });
+    expect(audit).toMatchObject({
+      actorId: admin!.id,
+      before: { role: 'viewer' },
+      after: { role: 'editor' },
+    });
+    await expect(
+      caller.settings.users.setRole({ userId: admin!.id, role: 'viewer' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      caller.settings.users.setRole({ userId: 'missing', role: 'viewer' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('refuses a key with a role above its creator', async () => {
     const { caller } = await callerAs(db(), 'viewer');
-    await expect(caller.settings.apiKeys.create({ name: 'k', role: 'editor' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      caller.settings.apiKeys.create({ name: 'k', role: 'editor' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     const { key } = await caller.settings.apiKeys.create({ name: 'k', role: 'viewer' });
     expect(key).toMatch(/^fw_/);
   });
@@ -51,16 +70,24 @@ describeOnEachDatabase('settings router', ({ db }) => {
     expect(row.keyHash).not.toContain(created.key);
     expect(JSON.stringify(await caller.settings.apiKeys.list())).not.toContain(created.key);
     await caller.settings.apiKeys.revoke({ id: created.id });
-    await expect(caller.settings.apiKeys.revoke({ id: created.id })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(caller.settings.apiKeys.revoke({ id: created.id })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     // Another user's key looks missing.
     const { caller: other } = await callerAs(db(), 'editor');
     const theirs = await other.settings.apiKeys.create({ name: 'theirs', role: 'viewer' });
-    await expect(caller.settings.apiKeys.revoke({ id: theirs.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(caller.settings.apiKeys.revoke({ id: theirs.id })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('rejects malformed input with field errors', async () => {
     const { caller } = await callerAs(db(), 'admin');
-    await expect(caller.settings.apiKeys.create({ name: '', role: 'boss' as 'admin' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(caller.settings.apiKeys.revoke({ id: 'not-a-uuid' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      caller.settings.apiKeys.create({ name: '', role: 'boss' as 'admin' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.settings.apiKeys.revoke({ id: 'not-a-uuid' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 });

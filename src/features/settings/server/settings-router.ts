@@ -11,12 +11,20 @@ export const settingsRouter = createTRPCRouter({
   apiKeys: createTRPCRouter({
     list: signedInProcedure.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.id)),
     create: signedInProcedure
-      .input(z.object({ name: z.string().trim().min(1).max(80), role, expiresInDays: z.number().int().min(1).max(3650).optional() }))
+      .input(
+        z.object({
+          name: z.string().trim().min(1).max(80),
+          role,
+          expiresInDays: z.number().int().min(1).max(3650).optional(),
+        }),
+      )
       .mutation(({ ctx, input }) =>
         createApiKey(ctx.db, ctx.user, {
           name: input.name,
           role: input.role,
-          expiresAt: input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : undefined,
+          expiresAt: input.expiresInDays
+            ? new Date(Date.now() + input.expiresInDays * 86_400_000)
+            : undefined,
         }),
       ),
     revoke: signedInProcedure

@@ -24,16 +24,25 @@ export async function createUser(
   const { user } = await auth.api.createUser({
     body: { name: input.name, email, password: input.password, role: input.role },
   });
-  await recordAudit(db, { type: actorId ? 'user' : 'system', userId: actorId }, {
-    action: 'user.create',
-    entityType: 'user',
-    entityId: user.id,
-    after: { email, role: input.role },
-  });
+  await recordAudit(
+    db,
+    { type: actorId ? 'user' : 'system', userId: actorId },
+    {
+      action: 'user.create',
+      entityType: 'user',
+      entityId: user.id,
+      after: { email, role: input.role },
+    },
+  );
   return { id: user.id };
 }
 
-export async function setUserRole(db: Db, actorId: string, userId: string, role: Role): Promise<void> {
+export async function setUserRole(
+  db: Db,
+  actorId: string,
+  userId: string,
+  role: Role,
+): Promise<void> {
   await db.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id: userId } });
     if (!user) throw new NotFoundError('User');
@@ -41,12 +50,16 @@ export async function setUserRole(db: Db, actorId: string, userId: string, role:
       throw new DomainError('BAD_REQUEST', 'You cannot lower your own role; ask another admin');
     }
     await tx.user.update({ where: { id: userId }, data: { role } });
-    await recordAudit(tx, { type: 'user', userId: actorId }, {
-      action: 'user.set_role',
-      entityType: 'user',
-      entityId: userId,
-      before: { role: user.role },
-      after: { role },
-    });
+    await recordAudit(
+      tx,
+      { type: 'user', userId: actorId },
+      {
+        action: 'user.set_role',
+        entityType: 'user',
+        entityId: userId,
+        before: { role: user.role },
+        after: { role },
+      },
+    );
   });
 }

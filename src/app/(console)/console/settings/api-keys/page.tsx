@@ -9,7 +9,8 @@ export default async function ApiKeysPage() {
   return (
     <>
       <PageHeader title="API keys">
-        Send a key as <code>Authorization: Bearer fw_…</code>. A key is shown once; only its hash is kept.
+        Send a key as <code>Authorization: Bearer fw_…</code>. A key is shown once; only its hash is
+        kept.
       </PageHeader>
       <ApiKeysPanel role={user.role} />
     </>

@@ -8,7 +8,9 @@ export default async function UsersPage() {
   const me = await requireUser('admin', '/console/settings/users');
   return (
     <>
-      <PageHeader title="Users">Viewers read, editors change experiments and datasets, admins manage users.</PageHeader>
+      <PageHeader title="Users">
+        Viewers read, editors change experiments and datasets, admins manage users.
+      </PageHeader>
       <UsersPanel currentUserId={me.id} />
     </>
   );

@@ -1,0 +1,49 @@
+import { defineConfig } from '@playwright/test';
+import os from 'node:os';
+import path from 'node:path';
+
+// Browser tests drive Debian's Chromium (never a downloaded one) against the real app started
+// the way `npm start` starts it: embedded PGlite in a fresh folder, the worker, the built app.
+const port = Number(process.env.E2E_PORT ?? 3210);
+export const e2eAdmin = { email: 'admin@e2e.local', password: 'e2e-admin-password' };
+
+export default defineConfig({
+  testDir: 'e2e',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: 'npx tsx scripts/start.ts',
+    url: `http://127.0.0.1:${port}/sign-in`,
+    timeout: 300_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    env: {
+      PORT: String(port),
+      APP_URL: `http://127.0.0.1:${port}`,
+      PGLITE_DATA_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
+      ADMIN_EMAIL: e2eAdmin.email,
+      ADMIN_PASSWORD: e2eAdmin.password,
+      WORKER_PORT: String(port + 1),
+    },
+  },
+});
