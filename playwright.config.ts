@@ -6,6 +6,7 @@ import path from 'node:path';
 // the way `npm start` starts it: embedded PGlite in a fresh folder, the worker, the built app.
 const port = Number(process.env.E2E_PORT ?? 3210);
 export const e2eAdmin = { email: 'admin@e2e.local', password: 'e2e-admin-password' };
+export const e2eWorkerPort = port + 1;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -43,7 +44,7 @@ export default defineConfig({
       PGLITE_DATA_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
       ADMIN_EMAIL: e2eAdmin.email,
       ADMIN_PASSWORD: e2eAdmin.password,
-      WORKER_PORT: String(port + 1),
+      WORKER_PORT: String(e2eWorkerPort),
     },
   },
 });

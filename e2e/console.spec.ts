@@ -1,12 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { e2eAdmin } from '../playwright.config';
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/sign-in');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+import { signIn } from './helpers';
 
 async function signOut(page: Page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -18,7 +12,9 @@ test('a signed-out visitor is sent to sign-in, and wrong credentials are refused
 }) => {
   await page.goto('/console/models');
   await expect(page).toHaveURL(/\/sign-in\?next=/);
-  await signIn(page, e2eAdmin.email, 'not the password');
+  await page.getByLabel('Email').fill(e2eAdmin.email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('alert').filter({ hasText: /\S/ })).toHaveText(
     'Wrong email or password.',
   );
@@ -26,7 +22,6 @@ test('a signed-out visitor is sent to sign-in, and wrong credentials are refused
 
 test('an admin signs in, walks the console, makes a viewer and an API key', async ({ page }) => {
   await signIn(page, e2eAdmin.email, e2eAdmin.password);
-  await expect(page).toHaveURL(/\/console$/);
   await expect(page.getByTestId('current-user')).toHaveText(e2eAdmin.email);
 
   const nav = page.getByRole('navigation', { name: 'Console' });
@@ -62,7 +57,6 @@ test('an admin signs in, walks the console, makes a viewer and an API key', asyn
 
   // The viewer sees the console but not user administration.
   await signIn(page, 'vera@e2e.local', 'vera-password-123');
-  await expect(page).toHaveURL(/\/console$/);
   await page
     .getByRole('navigation', { name: 'Console' })
     .getByRole('link', { name: 'Settings' })

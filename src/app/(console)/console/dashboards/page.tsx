@@ -1,4 +1,5 @@
 import { PageHeader } from '~/components/page-header';
+import { RecentGenerationsTable } from '~/features/dashboards/components/recent-generations-table';
 
 export const metadata = { title: 'Dashboards · Flywheel' };
 
@@ -7,11 +8,9 @@ export default function DashboardsPage() {
     <>
       <PageHeader title="Dashboards">
         Acceptance, accepted-and-retained characters, edits after accept, latency and fallback rate
-        per model version and arm appear here.
+        per model version and arm. Below: the latest suggestions and what people did with them.
       </PageHeader>
-      <div className="rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center text-sm text-slate-500">
-        Nothing here yet.
-      </div>
+      <RecentGenerationsTable />
     </>
   );
 }

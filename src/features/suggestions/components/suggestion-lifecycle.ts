@@ -1,0 +1,177 @@
+import { normalizedEditDistance, retainedChars } from '~/lib/edit-distance';
+import type { EndedSuggestion } from './ghost-text';
+
+export type LifecycleEventType =
+  | 'shown'
+  | 'accepted'
+  | 'accepted_partial'
+  | 'dismissed'
+  | 'ignored'
+  | 'typed_through'
+  | 'retention';
+
+export interface LifecycleEvent {
+  generationId: string;
+  type: LifecycleEventType;
+  payload: Record<string, unknown>;
+}
+
+export interface Span {
+  from: number;
+  to: number;
+}
+
+export const DEFAULT_GATE_MS = 750;
+export const RETENTION_WINDOWS = [
+  { window: '30s', ms: 30_000 },
+  { window: '2m', ms: 120_000 },
+  { window: '5m', ms: 300_000 },
+  { window: '10m', ms: 600_000 },
+] as const;
+
+interface Visible {
+  generationId: string;
+  responseAt: number;
+  paintedAt: number;
+  shown: boolean;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+interface Tracked {
+  generationId: string;
+  accepted: string;
+  span: Span;
+  timers: ReturnType<typeof setTimeout>[];
+}
+
+/**
+ * What happens to each suggestion after it is painted: the visibility gate (a suggestion counts as
+ * shown only after `gateMs` on screen), the decision and its timing, and, after an accept, how much
+ * of the accepted text survives at fixed windows and on submit. Knows nothing of the editor: it is
+ * told about paints, endings and document changes, and reads text through `textAt`.
+ */
+export class SuggestionLifecycle {
+  private visible: Visible | null = null;
+  private tracked: Tracked[] = [];
+
+  constructor(
+    private readonly options: {
+      report: (event: LifecycleEvent) => void;
+      textAt: (span: Span) => string;
+      gateMs?: number;
+      windows?: readonly { window: string; ms: number }[];
+      now?: () => number;
+    },
+  ) {}
+
+  private get gateMs() {
+    return this.options.gateMs ?? DEFAULT_GATE_MS;
+  }
+  private now() {
+    return this.options.now?.() ?? performance.now();
+  }
+
+  /** The ghost text for `generationId` is on screen. */
+  painted(generationId: string, responseAt: number): void {
+    this.cancelVisible();
+    const paintedAt = this.now();
+    const visible: Visible = {
+      generationId,
+      responseAt,
+      paintedAt,
+      shown: false,
+      timer: setTimeout(() => this.reportShown(visible, this.gateMs), this.gateMs),
+    };
+    this.visible = visible;
+  }
+
+  private reportShown(visible: Visible, visibleMs: number) {
+    if (visible.shown) return;
+    visible.shown = true;
+    this.options.report({
+      generationId: visible.generationId,
+      type: 'shown',
+      payload: {
+        gateMs: this.gateMs,
+        visibleMs: Math.round(visibleMs),
+        responseToShownMs: Math.round(visible.paintedAt - visible.responseAt),
+      },
+    });
+  }
+
+  private cancelVisible() {
+    if (this.visible) clearTimeout(this.visible.timer);
+    this.visible = null;
+  }
+
+  /** The suggestion ended; `acceptedText` is the accepted span's text right after the accept. */
+  ended(ended: EndedSuggestion, acceptedText: string | null): void {
+    const visible = this.visible;
+    const generationId = ended.suggestion.generationId;
+    if (!visible || !generationId || visible.generationId !== generationId) return;
+    this.cancelVisible();
+    const onScreenMs = this.now() - visible.paintedAt;
+    const tookIt =
+      ended.outcome === 'accepted' ||
+      ended.outcome === 'accepted_partial' ||
+      ended.outcome === 'typed_through';
+    // Dropped before the gate: never counted as shown, so no outcome either.
+    if (!visible.shown && !tookIt) return;
+    if (!visible.shown) this.reportShown(visible, onScreenMs);
+    this.options.report({
+      generationId,
+      type: ended.outcome,
+      payload: {
+        shownToDecisionMs: Math.round(onScreenMs),
+        suggestedChars: ended.suggestion.original.length,
+        acceptedChars: ended.suggestion.acceptedChars,
+        typedChars: ended.suggestion.typedChars,
+        tier: ended.suggestion.tier,
+      },
+    });
+    if (ended.acceptedSpan && acceptedText)
+      this.track(generationId, acceptedText, ended.acceptedSpan);
+  }
+
+  private track(generationId: string, accepted: string, span: Span) {
+    const entry: Tracked = { generationId, accepted, span: { ...span }, timers: [] };
+    entry.timers = (this.options.windows ?? RETENTION_WINDOWS).map(({ window, ms }) =>
+      setTimeout(() => this.reportRetention(entry, window), ms),
+    );
+    this.tracked.push(entry);
+  }
+
+  private reportRetention(entry: Tracked, window: string) {
+    const remaining = entry.span.to > entry.span.from ? this.options.textAt(entry.span) : '';
+    this.options.report({
+      generationId: entry.generationId,
+      type: 'retention',
+      payload: {
+        window,
+        acceptedChars: entry.accepted.length,
+        retainedChars: retainedChars(entry.accepted, remaining),
+        editDistance: Number(normalizedEditDistance(entry.accepted, remaining).toFixed(4)),
+      },
+    });
+  }
+
+  /** Re-anchors the accepted spans after an edit (`map` is the editor's position mapping). */
+  mapSpans(map: (pos: number, assoc: number) => number): void {
+    for (const entry of this.tracked) {
+      const from = map(entry.span.from, 1);
+      entry.span = { from, to: Math.max(from, map(entry.span.to, -1)) };
+    }
+  }
+
+  /** The text was submitted: a final retention measure for every accepted span, then stop. */
+  submitted(): void {
+    for (const entry of this.tracked) this.reportRetention(entry, 'submit');
+    this.dispose();
+  }
+
+  dispose(): void {
+    this.cancelVisible();
+    for (const entry of this.tracked) entry.timers.forEach(clearTimeout);
+    this.tracked = [];
+  }
+}
