@@ -35,12 +35,20 @@ const serverEnvSchema = z.object({
         .filter(Boolean),
     )
     .pipe(z.array(z.string().url())),
+  /** Consecutive failures (timeouts, 5xx, refused connections) that open a backend's circuit. */
+  SUGGEST_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  /** How long an open circuit waits before one probe request may try the backend again. */
+  SUGGEST_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** Start the in-repo inference worker with the app (npm start). */
   START_WORKER: booleanFlag.default(true),
   WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(8001),
   POSTHOG_API_KEY: z.string().min(1).optional(),
   POSTHOG_HOST: z.string().url().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Pause of the outbox dispatcher (PostHog/OTel copies) between rounds that found nothing. */
+  OUTBOX_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /** Outbox rows claimed and sent in one request per sink and round. */
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;

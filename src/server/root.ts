@@ -1,10 +1,16 @@
 import { dashboardsRouter } from '~/features/dashboards/server/dashboards-router';
+import { feedbackRouter } from '~/features/feedback/server/feedback-router';
+import { modelsRouter } from '~/features/models/server/models-router';
 import { settingsRouter } from '~/features/settings/server/settings-router';
+import { suggestionsRouter } from '~/features/suggestions/server/suggestions-router';
 import { createCallerFactory, createTRPCRouter, publicProcedure } from './trpc';
 
 export const appRouter = createTRPCRouter({
   me: publicProcedure.query(({ ctx }) => ctx.user),
   settings: settingsRouter,
+  suggestions: suggestionsRouter,
+  models: modelsRouter,
+  feedback: feedbackRouter,
   dashboards: dashboardsRouter,
 });
 

@@ -1,11 +1,18 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { ingestFeedbackBody } from '~/features/feedback/server/ingest-service';
 import {
   authenticateApiKey,
   type ApiKeyPrincipal,
 } from '~/features/settings/server/api-key-service';
+import { suggestAny } from '~/features/suggestions/server/suggestions-service';
+import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import type { Db } from '../db';
-import { toPublicError } from '../errors';
+import { DomainError, toPublicError } from '../errors';
+
+/** 500 events of a few hundred bytes each fit comfortably. */
+const FEEDBACK_MAX_BODY_BYTES = 1024 * 1024;
 
 export type PublicApiEnv = { Variables: { principal: ApiKeyPrincipal } };
 
@@ -25,6 +32,34 @@ export function createPublicApi(getDb: () => Db) {
   app.get('/me', requireApiKey, (c) => {
     const { keyId, userId, role } = c.get('principal');
     return c.json({ keyId, userId, role });
+  });
+
+  // Feedback ingest for non-browser clients: the same body and service as tRPC feedback.ingest.
+  app.post(
+    '/feedback',
+    requireApiKey,
+    bodyLimit({
+      maxSize: FEEDBACK_MAX_BODY_BYTES,
+      onError: () => {
+        throw new DomainError('PAYLOAD_TOO_LARGE', `Send at most ${FEEDBACK_MAX_BODY_BYTES} bytes`);
+      },
+    }),
+    async (c) => {
+      const body: unknown = await c.req.json().catch(() => {
+        throw new DomainError('BAD_REQUEST', 'The body must be JSON');
+      });
+      return c.json(await ingestFeedbackBody(getDb(), body));
+    },
+  );
+
+  // A suggestion for non-browser clients: the body of suggestions.complete, or of a rewrite
+  // (featureId "rewrite", answered whole). Backend trouble degrades to a fallback tier, never 5xx.
+  app.post('/suggestions', requireApiKey, async (c) => {
+    const body: unknown = await c.req.json().catch(() => {
+      throw new DomainError('BAD_REQUEST', 'The body must be a JSON object');
+    });
+    const { response } = await suggestAny(suggestionRuntime(getDb()), body, c.req.raw.signal);
+    return c.json(response);
   });
 
   app.notFound((c) =>

@@ -1,3 +1,5 @@
+import { Composer } from '~/features/suggestions/components/composer';
+
 export const metadata = { title: 'Write · Flywheel demo' };
 
 export default function WritePage() {
@@ -5,19 +7,14 @@ export default function WritePage() {
     <main className="mx-auto max-w-2xl px-4 py-12">
       <h1 className="text-2xl font-semibold">New note</h1>
       <p className="mt-1 text-sm text-slate-600">Write as usual; suggestions appear as you type.</p>
-      <form className="mt-6 space-y-3">
+      <div className="mt-6 space-y-3">
         <input
           aria-label="Subject"
           placeholder="Subject"
           className="w-full rounded-md border border-slate-300 px-3 py-2"
         />
-        <textarea
-          aria-label="Message"
-          placeholder="Start writing…"
-          rows={12}
-          className="w-full rounded-md border border-slate-300 px-3 py-2 leading-relaxed"
-        />
-      </form>
+        <Composer />
+      </div>
     </main>
   );
 }

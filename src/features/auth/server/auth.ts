@@ -25,6 +25,9 @@ export function createAuth(db: Db, config: AuthConfig) {
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 12 },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
     telemetry: { enabled: false },
+    // Per client IP. Sign-in attempts are limited to slow password guessing without locking out
+    // a team that signs in from one office address.
+    rateLimit: { window: 60, max: 200, customRules: { '/sign-in/email': { window: 60, max: 10 } } },
     plugins: [
       admin({
         roles: { admin: adminAc, editor: userAc, viewer: userAc },

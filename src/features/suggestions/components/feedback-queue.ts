@@ -1,9 +1,7 @@
+import type { FeedbackEventInput } from '~/features/feedback/events';
 import type { LifecycleEvent } from './suggestion-lifecycle';
 
-export interface QueuedEvent extends LifecycleEvent {
-  clientEventId: string;
-  clientTs: string;
-}
+export type QueuedEvent = FeedbackEventInput;
 
 export interface FeedbackBatch {
   unitId: string;

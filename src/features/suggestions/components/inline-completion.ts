@@ -13,6 +13,9 @@ export type RequestCompletion = (
 ) => Promise<CompletionResult>;
 
 export const DEBOUNCE_MS = 150;
+// The request's limits; the prompt uses far less context than this anyway.
+const MAX_BEFORE = 8000;
+const MAX_AFTER = 2000;
 
 /**
  * Debounced suggestion requests. Every user edit aborts the request in flight (the abort travels
@@ -47,14 +50,14 @@ export class InlineCompletion {
     const { state } = view;
     const cursor = state.selection.main;
     if (!cursor.empty || state.field(ghostState).active) return;
-    const textBefore = state.sliceDoc(0, cursor.head);
+    const textBefore = state.sliceDoc(Math.max(0, cursor.head - MAX_BEFORE), cursor.head);
     if (!textBefore.trim()) return;
     const controller = new AbortController();
     this.inFlight = controller;
     performance.mark('suggest:request');
     try {
       const result = await this.request(
-        { textBefore, textAfter: state.sliceDoc(cursor.head) },
+        { textBefore, textAfter: state.sliceDoc(cursor.head, cursor.head + MAX_AFTER) },
         controller.signal,
       );
       const responseAt = performance.now();

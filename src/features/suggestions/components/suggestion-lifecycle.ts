@@ -1,33 +1,28 @@
+import {
+  DEFAULT_VISIBILITY_GATE_MS,
+  RETENTION_WINDOW_MS,
+  type FeedbackEventInput,
+  type RetentionWindow,
+} from '~/features/feedback/events';
 import { normalizedEditDistance, retainedChars } from '~/lib/edit-distance';
 import type { EndedSuggestion } from './ghost-text';
 
-export type LifecycleEventType =
-  | 'shown'
-  | 'accepted'
-  | 'accepted_partial'
-  | 'dismissed'
-  | 'ignored'
-  | 'typed_through'
-  | 'retention';
-
-export interface LifecycleEvent {
-  generationId: string;
-  type: LifecycleEventType;
-  payload: Record<string, unknown>;
-}
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A feedback event before the queue stamps it with its id and time. */
+export type LifecycleEvent = DistributiveOmit<FeedbackEventInput, 'clientEventId' | 'clientTs'>;
 
 export interface Span {
   from: number;
   to: number;
 }
 
-export const DEFAULT_GATE_MS = 750;
-export const RETENTION_WINDOWS = [
-  { window: '30s', ms: 30_000 },
-  { window: '2m', ms: 120_000 },
-  { window: '5m', ms: 300_000 },
-  { window: '10m', ms: 600_000 },
-] as const;
+type TimedWindow = { window: Exclude<RetentionWindow, 'submit'>; ms: number };
+const RETENTION_WINDOWS: TimedWindow[] = Object.entries(RETENTION_WINDOW_MS).map(
+  ([window, ms]) => ({
+    window: window as TimedWindow['window'],
+    ms,
+  }),
+);
 
 interface Visible {
   generationId: string;
@@ -59,13 +54,13 @@ export class SuggestionLifecycle {
       report: (event: LifecycleEvent) => void;
       textAt: (span: Span) => string;
       gateMs?: number;
-      windows?: readonly { window: string; ms: number }[];
+      windows?: readonly TimedWindow[];
       now?: () => number;
     },
   ) {}
 
   private get gateMs() {
-    return this.options.gateMs ?? DEFAULT_GATE_MS;
+    return this.options.gateMs ?? DEFAULT_VISIBILITY_GATE_MS;
   }
   private now() {
     return this.options.now?.() ?? performance.now();
@@ -126,7 +121,6 @@ export class SuggestionLifecycle {
         suggestedChars: ended.suggestion.original.length,
         acceptedChars: ended.suggestion.acceptedChars,
         typedChars: ended.suggestion.typedChars,
-        tier: ended.suggestion.tier,
       },
     });
     if (ended.acceptedSpan && acceptedText)
@@ -141,7 +135,7 @@ export class SuggestionLifecycle {
     this.tracked.push(entry);
   }
 
-  private reportRetention(entry: Tracked, window: string) {
+  private reportRetention(entry: Tracked, window: RetentionWindow) {
     const remaining = entry.span.to > entry.span.from ? this.options.textAt(entry.span) : '';
     this.options.report({
       generationId: entry.generationId,

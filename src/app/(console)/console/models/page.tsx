@@ -1,4 +1,5 @@
 import { PageHeader } from '~/components/page-header';
+import { ModelsPanel } from '~/features/models/components/models-panel';
 
 export const metadata = { title: 'Models · Flywheel' };
 
@@ -8,9 +9,7 @@ export default function ModelsPage() {
       <PageHeader title="Models">
         Model versions registered for your features appear here.
       </PageHeader>
-      <div className="rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center text-sm text-slate-500">
-        Nothing here yet.
-      </div>
+      <ModelsPanel />
     </>
   );
 }

@@ -1,0 +1,48 @@
+/**
+ * Mirrors the features declared in code to the Feature table (reports and foreign keys need the
+ * rows) and points each at its default model version: the newest registered version of the first
+ * model in its fallback chain.
+ */
+import type { Prisma } from '~/generated/prisma/client';
+import type { Db } from '~/server/db';
+import {
+  chainModels,
+  FEATURES,
+  featureConfig,
+  featureConfigHash,
+  type FeatureDeclaration,
+} from './feature-registry';
+import type { ModelCatalog } from './model-catalog';
+
+export async function syncFeatures(db: Db, catalog?: ModelCatalog): Promise<void> {
+  for (const feature of Object.values(FEATURES) as FeatureDeclaration[]) {
+    const first = chainModels(feature)[0];
+    const model = first && catalog ? await catalog.resolve(first) : null;
+    const data = {
+      task: feature.task,
+      description: feature.description,
+      config: featureConfig(feature) as unknown as Prisma.InputJsonValue,
+      configHash: featureConfigHash(feature),
+      ...(model?.id ? { defaultModelVersionId: model.id } : {}),
+    };
+    await db.feature.upsert({
+      where: { id: feature.id },
+      create: { id: feature.id, ...data },
+      update: data,
+    });
+  }
+}
+
+const synced = new WeakMap<Db, Promise<void>>();
+/** Once per database client: the rows a Generation refers to exist (also without a server start). */
+export function ensureFeatures(db: Db): Promise<void> {
+  let done = synced.get(db);
+  if (!done) {
+    done = syncFeatures(db).catch((error: unknown) => {
+      synced.delete(db);
+      throw error;
+    });
+    synced.set(db, done);
+  }
+  return done;
+}

@@ -1,0 +1,84 @@
+/**
+ * POST /api/suggestions/rewrite: a rewrite streamed as server-sent events.
+ *   data: {"type":"delta","text":"…"}                                 (zero or more)
+ *   data: {"type":"done","generationId","tier","text","modelVersion"}  (always last)
+ * `done.text` is the whole rewrite and wins over the deltas (a model that failed mid-way is
+ * replaced by the next tier's answer). Backend trouble is never an error event: it ends as a
+ * `done` from a fallback, at worst `tier: "none", text: ""`. Bad input is a 4xx JSON answer.
+ */
+import { toPublicError } from '~/server/errors';
+import { rewriteSuggestion } from './suggestions-service';
+import type { SuggestionRuntime } from './suggestions-runtime';
+import { getFeature } from './feature-registry';
+import { rewriteInput } from './suggestion-inputs';
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+function errorResponse(error: unknown): Response {
+  const e = toPublicError(error);
+  if (e.status >= 500) console.error('rewrite failed:', error);
+  return json(e.status, {
+    error: { code: e.code, message: e.message, fieldErrors: e.fieldErrors },
+  });
+}
+
+export async function handleRewriteRequest(
+  req: Request,
+  runtime: SuggestionRuntime,
+): Promise<Response> {
+  let input;
+  try {
+    const body: unknown = await req.json();
+    input = rewriteInput.parse(body);
+    getFeature(input.featureId); // 404 before the stream starts
+  } catch (error) {
+    if (error instanceof SyntaxError)
+      return json(400, { error: { code: 'BAD_REQUEST', message: 'The body must be JSON' } });
+    return errorResponse(error);
+  }
+  // Aborted when the client goes away (request signal) or stops reading (cancel).
+  const abort = new AbortController();
+  req.signal.addEventListener('abort', () => abort.abort(), { once: true });
+  const encoder = new TextEncoder();
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (event: unknown) => {
+        if (abort.signal.aborted) return;
+        controller.enqueue(encoder.encode(`data: ${JSON.stringify(event)}\n\n`));
+      };
+      try {
+        const { response } = await rewriteSuggestion(runtime, input, abort.signal, (text) =>
+          send({ type: 'delta', text }),
+        );
+        send({
+          type: 'done',
+          generationId: response.generationId,
+          tier: response.tier,
+          text: response.text,
+          modelVersion: response.modelVersion,
+        });
+      } catch (error) {
+        // Input was validated above; anything here is ours: log it and degrade to silence.
+        console.error('rewrite stream failed:', error);
+        send({ type: 'done', generationId: null, tier: 'none', text: '', modelVersion: null });
+      } finally {
+        try {
+          controller.close();
+        } catch {
+          // Already closed: the client cancelled the stream.
+        }
+      }
+    },
+    cancel() {
+      abort.abort();
+    },
+  });
+  return new Response(stream, {
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      'x-accel-buffering': 'no',
+    },
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * The long-lived parts of the suggestion path: one backend pool per process (circuit state must
+ * outlive requests) and, per database client, a model catalog and a gateway. Model versions the
+ * backends serve are registered at start (on-server-start) and again, in the background, when a
+ * request names a model the catalog does not know (a worker that was still starting).
+ */
+import { registerServedModels } from '~/features/models/server/model-registry-service';
+import type { Db } from '~/server/db';
+import { env } from '~/server/env';
+import { BackendPool } from './backend-pool';
+import { syncFeatures } from './feature-sync';
+import { Gateway } from './gateway';
+import { DbModelCatalog, type ModelCatalog } from './model-catalog';
+
+export interface SuggestionRuntime {
+  db: Db;
+  pool: BackendPool;
+  catalog: ModelCatalog;
+  gateway: Gateway;
+  /** Registers the backends' models and re-mirrors the features (also called at start). */
+  refreshModels: () => Promise<string[]>;
+}
+
+const REGISTER_EVERY_MS = 30_000;
+
+export function createSuggestionRuntime(
+  db: Db,
+  pool: BackendPool,
+  catalog?: ModelCatalog,
+): SuggestionRuntime {
+  let lastRegistration = -Infinity;
+  let dbCatalog: DbModelCatalog | null = null;
+  const refreshModels = async () => {
+    lastRegistration = Date.now();
+    const lists = await pool.listModels();
+    const ids = await registerServedModels(
+      db,
+      lists.flatMap((l) => l.ids),
+    );
+    dbCatalog?.invalidate();
+    await syncFeatures(db, runtime.catalog);
+    return ids;
+  };
+  if (!catalog) {
+    dbCatalog = new DbModelCatalog(
+      () => db,
+      10_000,
+      () => {
+        if (Date.now() - lastRegistration < REGISTER_EVERY_MS) return;
+        void refreshModels().catch((error: unknown) =>
+          console.error('suggestions: could not register model versions:', error),
+        );
+      },
+    );
+  }
+  const resolved = catalog ?? (dbCatalog as DbModelCatalog);
+  const runtime: SuggestionRuntime = {
+    db,
+    pool,
+    catalog: resolved,
+    gateway: new Gateway(pool, resolved),
+    refreshModels,
+  };
+  return runtime;
+}
+
+const globalForPool = globalThis as unknown as {
+  flywheelBackendPool?: BackendPool;
+  flywheelRuntimes?: WeakMap<Db, SuggestionRuntime>;
+};
+
+/** The process's backends (INFERENCE_BACKENDS); survives dev hot reloads. */
+export function backendPool(): BackendPool {
+  const { INFERENCE_BACKENDS, SUGGEST_BREAKER_FAILURES, SUGGEST_BREAKER_COOLDOWN_MS } = env();
+  globalForPool.flywheelBackendPool ??= new BackendPool(INFERENCE_BACKENDS, {
+    failureThreshold: SUGGEST_BREAKER_FAILURES,
+    cooldownMs: SUGGEST_BREAKER_COOLDOWN_MS,
+  });
+  return globalForPool.flywheelBackendPool;
+}
+
+export function suggestionRuntime(db: Db): SuggestionRuntime {
+  const runtimes = (globalForPool.flywheelRuntimes ??= new WeakMap());
+  let runtime = runtimes.get(db);
+  if (!runtime) {
+    runtime = createSuggestionRuntime(db, backendPool());
+    runtimes.set(db, runtime);
+  }
+  return runtime;
+}
+
+/**
+ * At server start: mirror the features, then register the backends' models. The worker starts
+ * beside the app and may not answer yet, so registration retries in the background for a while
+ * (requests meanwhile call models by name, and a catalog miss registers again later).
+ */
+export async function startSuggestions(db: Db, retries = 12, everyMs = 5000): Promise<void> {
+  const runtime = suggestionRuntime(db);
+  await syncFeatures(db);
+  void (async () => {
+    for (let attempt = 0; attempt < retries; attempt++) {
+      const ids = await runtime.refreshModels().catch((error: unknown) => {
+        console.error('suggestions: could not register model versions:', error);
+        return [];
+      });
+      if (ids.length > 0 || runtime.pool.backends.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, everyMs).unref());
+    }
+  })();
+}

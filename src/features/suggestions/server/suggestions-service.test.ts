@@ -1,0 +1,219 @@
+// The suggestion path end to end on both databases: tRPC, the rewrite stream and /api/v1, with
+// the real worker as the backend (started once for the file).
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
+import { createApiKey } from '~/features/settings/server/api-key-service';
+import { createPublicApi } from '~/server/http/public-api';
+import { createCaller } from '~/server/root';
+import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { BackendPool } from './backend-pool';
+import { seedFor } from './generation-store';
+import { handleRewriteRequest } from './rewrite-sse';
+import { completeSuggestion, rewriteSuggestion } from './suggestions-service';
+import { createSuggestionRuntime, type SuggestionRuntime } from './suggestions-runtime';
+
+let worker: WorkerProcess;
+beforeAll(async () => {
+  worker = await startWorker({ MODEL_REPOSITORY: DEMO_MODELS });
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+const sse = async (res: Response) =>
+  (await res.text())
+    .split('\n\n')
+    .filter((f) => f.startsWith('data: '))
+    .map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+
+describeOnEachDatabase('suggestions', ({ db }) => {
+  let rt: SuggestionRuntime;
+  beforeAll(async () => {
+    rt = createSuggestionRuntime(
+      db(),
+      new BackendPool([worker.baseUrl], { failureThreshold: 5, cooldownMs: 5000 }),
+    );
+    // As at server start: the worker's models become ModelVersion rows, features are mirrored.
+    expect(await rt.refreshModels()).toEqual(['flywheel-student/1', 'flywheel-teacher/1']);
+  });
+
+  it('mirrors the features with their default model version', async () => {
+    const teacher = await db().modelVersion.findUniqueOrThrow({
+      where: { name_version: { name: 'flywheel-teacher', version: '1' } },
+    });
+    expect(teacher.backendModel).toBe('flywheel-teacher/1');
+    const feature = await db().feature.findUniqueOrThrow({ where: { id: 'inline-completion' } });
+    expect(feature).toMatchObject({ task: 'completion', defaultModelVersionId: teacher.id });
+    expect(feature.configHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('answers a completion from the teacher and stores a redacted Generation', async () => {
+    const unitId = `u-${Math.random()}`;
+    const { response, persisted } = await completeSuggestion(rt, {
+      featureId: 'inline-completion',
+      unitId,
+      textBefore: 'Write to jane@example.com or call 555 0100. Thank you for',
+      textAfter: '',
+    });
+    expect(response).toMatchObject({ tier: 'primary', modelVersion: 'flywheel-teacher/1' });
+    expect(response.text.length).toBeGreaterThan(0);
+    await persisted;
+    const row = await db().generation.findUniqueOrThrow({
+      where: { id: response.generationId! },
+      include: { modelVersion: true },
+    });
+    expect(row).toMatchObject({
+      featureId: 'inline-completion',
+      unitId,
+      tier: 'primary',
+      backend: worker.baseUrl,
+      seed: BigInt(seedFor(row.id)),
+      prompt: 'Write to [email] or call [number]. Thank you for',
+      error: null,
+    });
+    expect(row.modelVersion?.name).toBe('flywheel-teacher');
+    expect(row.completionTokens).toBeGreaterThan(0);
+    expect(row.ttftMs).toBeGreaterThan(0);
+    expect(row.latencyMs).toBeGreaterThanOrEqual(row.ttftMs!);
+    expect(row.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The outbox copy for PostHog/OTel was written in the same transaction.
+    expect(await db().outbox.count({ where: { aggregateId: row.id, kind: 'generation' } })).toBe(2);
+  });
+
+  it('stores an abandoned request as aborted, with no outbox copy', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { response, persisted } = await completeSuggestion(
+      rt,
+      { featureId: 'inline-completion', unitId: 'u-abort', textBefore: 'Thank you for' },
+      controller.signal,
+    );
+    expect(response).toMatchObject({ tier: 'none', text: '' });
+    await persisted;
+    const row = await db().generation.findUniqueOrThrow({ where: { id: response.generationId! } });
+    expect(row).toMatchObject({ tier: 'none', error: 'aborted by the caller' });
+    expect(await db().outbox.count({ where: { aggregateId: row.id } })).toBe(0);
+  });
+
+  it('streams a rewrite as server-sent events ending with done', async () => {
+    const res = await handleRewriteRequest(
+      new Request('http://localhost/api/suggestions/rewrite', {
+        method: 'POST',
+        body: JSON.stringify({
+          featureId: 'rewrite',
+          unitId: 'u-rewrite',
+          selection: 'i has went to the shop yesterday',
+          instruction: 'fix_grammar',
+        }),
+      }),
+      rt,
+    );
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = await sse(res);
+    const done = events.at(-1)!;
+    expect(done).toMatchObject({
+      type: 'done',
+      tier: 'primary',
+      modelVersion: 'flywheel-teacher/1',
+    });
+    const deltas = events.filter((e) => e.type === 'delta').map((e) => e.text as string);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.join('')).toBe(done.text);
+  });
+
+  it('answers bad rewrite input with 4xx JSON, before any stream', async () => {
+    const post = (body: string) =>
+      handleRewriteRequest(new Request('http://localhost/x', { method: 'POST', body }), rt);
+    expect((await post('{not json')).status).toBe(400);
+    const bad = await post(
+      JSON.stringify({ featureId: 'rewrite', unitId: 'u', selection: '', instruction: 'shorter' }),
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: { code: 'BAD_REQUEST', fieldErrors: { selection: expect.any(Array) } },
+    });
+    const unknown = await post(
+      JSON.stringify({ featureId: 'nope', unitId: 'u', selection: 'x', instruction: 'shorter' }),
+    );
+    expect(unknown.status).toBe(404);
+  });
+
+  it('rewrites whole through the service with the selection as the draft', async () => {
+    const deltas: string[] = [];
+    const { response } = await rewriteSuggestion(
+      rt,
+      {
+        featureId: 'rewrite',
+        unitId: 'u-r2',
+        selection: 'Thanks a lot!',
+        instruction: 'more_formal',
+      },
+      undefined,
+      (t) => deltas.push(t),
+    );
+    expect(response.tier).toBe('primary');
+    expect(deltas.join('')).toBe(response.text);
+  });
+
+  it('refuses bad input on tRPC with 4xx, and degrades without backends', async () => {
+    const caller = createCaller({ db: db(), user: null });
+    const base = { featureId: 'inline-completion', unitId: 'u-trpc', textBefore: 'Thank you for' };
+    await expect(caller.suggestions.complete({ ...base, featureId: 'nope' })).rejects.toMatchObject(
+      { code: 'NOT_FOUND' },
+    );
+    await expect(
+      caller.suggestions.complete({ ...base, featureId: 'rewrite' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      caller.suggestions.complete({ ...base, textBefore: 'x'.repeat(8001) }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(caller.suggestions.complete({ ...base, unitId: '' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    // The test process has no INFERENCE_BACKENDS: the n-gram tier answers, not an error.
+    const answer = await caller.suggestions.complete(base);
+    expect(answer).toMatchObject({ tier: 'ngram', text: ' your message.', modelVersion: null });
+  });
+
+  it('serves POST /api/v1/suggestions with an API key', async () => {
+    const user = await makeUser(db(), 'viewer');
+    const { key } = await createApiKey(
+      db(),
+      { id: user.id, role: 'viewer' },
+      { name: 's', role: 'viewer' },
+    );
+    const api = createPublicApi(db);
+    const post = (body: string, auth = true) =>
+      api.fetch(
+        new Request('http://localhost/api/v1/suggestions', {
+          method: 'POST',
+          headers: auth ? { authorization: `Bearer ${key}` } : {},
+          body,
+        }),
+      );
+    const ok = await post(
+      JSON.stringify({
+        featureId: 'inline-completion',
+        unitId: 'u-api',
+        textBefore: 'Looking forward to ',
+      }),
+    );
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({
+      generationId: expect.any(String),
+      tier: expect.any(String),
+    });
+    const rewrite = await post(
+      JSON.stringify({
+        featureId: 'rewrite',
+        unitId: 'u-api',
+        selection: 'hi',
+        instruction: 'friendlier',
+      }),
+    );
+    expect(rewrite.status).toBe(200);
+    expect((await post('{}', false)).status).toBe(401);
+    expect((await post('nope')).status).toBe(400);
+    expect((await post(JSON.stringify({ featureId: 'x', unitId: 'u' }))).status).toBe(404);
+  });
+});
