@@ -68,7 +68,11 @@ export class Batch {
   ): void {
     const leaving = this.rows.filter((s) => s.state === 'done');
     const staying = this.rows.filter((s) => s.state !== 'done');
-    const maxValid = Math.max(0, ...staying.map((s) => s.kvLength), ...joining.map((s) => s.kvLength));
+    const maxValid = Math.max(
+      0,
+      ...staying.map((s) => s.kvLength),
+      ...joining.map((s) => s.kvLength),
+    );
     const compact = forceCompact || this.kv.length - maxValid > MAX_WASTE;
     if (leaving.length === 0 && joining.length === 0 && !compact) return;
     for (const seq of leaving) {
@@ -111,7 +115,8 @@ export class Batch {
     if (this.kv.length + width > this.contextLength) {
       this.reconcile([], () => undefined, true);
       const room = Math.max(1, this.contextLength - this.kv.length);
-      for (let b = 0; b < drafts.length; b++) drafts[b] = (drafts[b] as number[]).slice(0, room - 1);
+      for (let b = 0; b < drafts.length; b++)
+        drafts[b] = (drafts[b] as number[]).slice(0, room - 1);
       width = 1 + Math.max(0, ...drafts.map((d) => d.length));
     }
     const batch = rows.length;
@@ -126,8 +131,12 @@ export class Batch {
       for (let i = 0; i < past; i++) if (mask[i] === 1) attentionMask[b * total + i] = 1n;
       for (let j = 0; j < width; j++) {
         const real = j <= draft.length;
-        inputIds[b * width + j] = BigInt(j === 0 ? seq.last : real ? (draft[j - 1] as number) : seq.last);
-        positionIds[b * width + j] = BigInt(Math.min(seq.kvLength + (real ? j : 0), this.contextLength - 1));
+        inputIds[b * width + j] = BigInt(
+          j === 0 ? seq.last : real ? (draft[j - 1] as number) : seq.last,
+        );
+        positionIds[b * width + j] = BigInt(
+          Math.min(seq.kvLength + (real ? j : 0), this.contextLength - 1),
+        );
         if (real) attentionMask[b * total + past + j] = 1n;
       }
     });

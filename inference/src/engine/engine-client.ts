@@ -24,6 +24,19 @@ export interface GenerationListener {
 
 export class OverloadedError extends Error {}
 
+/**
+ * Starts engine-worker in a thread. Run from TypeScript sources (tsx), the thread does not get
+ * tsx's loader for its entry module, so a tiny bootstrap registers it first.
+ */
+function spawnEngineThread(data: EngineWorkerData): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./engine-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+  if (!fromSource) return new Worker(entry, { workerData: data });
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: data });
+}
+
 export class EngineClient {
   private worker: Worker | null = null;
   private readonly listeners = new Map<string, GenerationListener>();
@@ -49,36 +62,38 @@ export class EngineClient {
       intraOpThreads: this.intraOpThreads,
       options: this.options,
     };
-    const url = new URL(`./engine-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-    const worker = new Worker(url, { workerData: data });
+    const worker = spawnEngineThread(data);
     this.worker = worker;
     return new Promise((resolve, reject) => {
-      worker.on('message', (msg: FromEngine) => {
-        if (msg.type === 'ready') {
-          this.provider = msg.provider;
-          this.providerFailures = msg.failures;
-          this.ready = true;
-          resolve();
-        } else if (msg.type === 'fatal') {
-          this.ready = false;
-          this.failAll(msg.message);
-          this.onFatal?.(msg.message);
-          reject(new Error(msg.message));
-        } else {
-          this.dispatch(msg);
-        }
-      });
-      worker.on('error', (err) => {
-        this.ready = false;
-        this.failAll(err.message);
-        this.onFatal?.(err.message);
-        reject(err);
-      });
+      this.started = { resolve, reject };
+      worker.on('message', (msg: FromEngine) => this.dispatch(msg));
+      worker.on('error', (err) => this.fail(err.message));
     });
   }
 
+  private started: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private closed: (() => void) | null = null;
+
+  private fail(message: string): void {
+    this.ready = false;
+    this.failAll(message);
+    this.onFatal?.(message);
+    this.started?.reject(new Error(message));
+  }
+
   private dispatch(msg: FromEngine): void {
-    if (msg.type === 'step') {
+    if (msg.type === 'ready') {
+      this.provider = msg.provider;
+      this.providerFailures = msg.failures;
+      this.ready = true;
+      this.started?.resolve();
+    } else if (msg.type === 'fatal') {
+      this.fail(msg.message);
+    } else if (msg.type === 'closed') {
+      this.closed?.();
+    } else if (msg.type === 'events') {
+      for (const e of msg.events) this.dispatch(e);
+    } else if (msg.type === 'step') {
       this.onStep?.(msg.stats);
     } else if (msg.type === 'admitted') {
       this.waiting.delete(msg.id);
@@ -116,7 +131,10 @@ export class EngineClient {
    */
   submit(request: GenerationRequest, listener: GenerationListener): () => void {
     if (!this.worker || !this.ready) throw new OverloadedError('model is not ready');
-    if (this.waiting.size >= this.options.maxQueue + Math.max(0, this.options.maxBatch - this.running)) {
+    if (
+      this.waiting.size >=
+      this.options.maxQueue + Math.max(0, this.options.maxBatch - this.running)
+    ) {
       throw new OverloadedError('request queue is full');
     }
     this.listeners.set(request.id, listener);
@@ -138,7 +156,7 @@ export class EngineClient {
     this.worker = null;
     this.ready = false;
     const closed = new Promise<void>((resolve) => {
-      worker.on('message', (m: FromEngine) => m.type === 'closed' && resolve());
+      this.closed = resolve;
       worker.on('exit', () => resolve());
     });
     worker.postMessage({ type: 'shutdown' } satisfies ToEngine);

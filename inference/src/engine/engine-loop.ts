@@ -43,14 +43,23 @@ export class Engine {
     this.queue = new RequestQueue(Math.max(1, opts.maxQueue + opts.maxBatch));
     this.batch = new Batch(runner, opts.contextLength);
     this.cache = new KvCacheManager(opts.kvCacheBytes);
-    this.limits = { contextLength: opts.contextLength, eos: new Set(opts.eos), maxDraft: opts.maxDraft };
+    this.limits = {
+      contextLength: opts.contextLength,
+      eos: new Set(opts.eos),
+      maxDraft: opts.maxDraft,
+    };
     this.tokenBytes = bytesPerToken(runner.shape);
   }
 
   submit(request: GenerationRequest): void {
     const seq = new Sequence(request, this.limits);
     if (request.prompt.length === 0 || request.prompt.length >= this.opts.contextLength) {
-      this.emit({ type: 'done', id: request.id, reason: 'error', message: 'prompt does not fit the context' });
+      this.emit({
+        type: 'done',
+        id: request.id,
+        reason: 'error',
+        message: 'prompt does not fit the context',
+      });
       return;
     }
     if (!this.queue.push(seq)) {
@@ -66,7 +75,8 @@ export class Engine {
       this.emit({ type: 'done', id, reason: 'cancelled' });
       return;
     }
-    for (const seq of [...this.prefilling, ...this.batch.rows]) if (seq.id === id) seq.cancelled = true;
+    for (const seq of [...this.prefilling, ...this.batch.rows])
+      if (seq.id === id) seq.cancelled = true;
     this.wake?.();
   }
 
@@ -104,7 +114,12 @@ export class Engine {
     seq.state = 'done';
     this.cache.release(seq.id);
     const reason = seq.cancelled ? 'cancelled' : (seq.finish ?? 'stop');
-    this.emit({ type: 'done', id: seq.id, reason, ...(seq.message ? { message: seq.message } : {}) });
+    this.emit({
+      type: 'done',
+      id: seq.id,
+      reason,
+      ...(seq.message ? { message: seq.message } : {}),
+    });
   }
 
   private retire = (seq: Sequence, kv: KvBlock, tokens: number): void => {
@@ -123,7 +138,10 @@ export class Engine {
 
     const decision = schedule({
       decoding: this.batch.size,
-      prefilling: this.prefilling.map((s) => ({ id: s.id, remaining: s.promptLength - s.kvLength })),
+      prefilling: this.prefilling.map((s) => ({
+        id: s.id,
+        remaining: s.promptLength - s.kvLength,
+      })),
       waiting: this.queue.peekAll().map((s) => ({
         id: s.id,
         newTokens: s.promptLength,
@@ -185,7 +203,11 @@ export class Engine {
     const hit = this.cache.lookup(seq.request.prompt);
     const reuse = Math.min(hit?.length ?? 0, seq.promptLength - 1);
     if (hit && reuse > 0) {
-      seq.kv = gatherKv(this.runner.shape, [{ src: hit.entry.payload, row: 0, cols: range(0, reuse) }], reuse);
+      seq.kv = gatherKv(
+        this.runner.shape,
+        [{ src: hit.entry.payload, row: 0, cols: range(0, reuse) }],
+        reuse,
+      );
       seq.kvLength = reuse;
     }
     seq.cachedTokens = reuse;
@@ -214,11 +236,19 @@ export class Engine {
     seq.kv = out.present;
     seq.kvLength = start + n;
     if (seq.kvLength < seq.promptLength) return n;
-    const last = out.logits.subarray((out.keptPositions - 1) * out.vocab, out.keptPositions * out.vocab);
+    const last = out.logits.subarray(
+      (out.keptPositions - 1) * out.vocab,
+      out.keptPositions * out.vocab,
+    );
     try {
       const emission = seq.accept([], () => last);
       if (emission.tokens.length > 0) {
-        this.emit({ type: 'tokens', id: seq.id, tokens: emission.tokens, logprobs: emission.logprobs });
+        this.emit({
+          type: 'tokens',
+          id: seq.id,
+          tokens: emission.tokens,
+          logprobs: emission.logprobs,
+        });
       }
     } catch (err) {
       if (!(err instanceof SamplingError)) throw err;

@@ -17,7 +17,17 @@ async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('engine-worker must run in a worker thread');
   const data = workerData as EngineWorkerData;
-  const post = (msg: FromEngine): void => port.postMessage(msg);
+  // One postMessage per engine step rather than one per sequence and event.
+  let outbox: FromEngine[] = [];
+  const flush = (): void => {
+    const events = outbox;
+    outbox = [];
+    port.postMessage(events.length === 1 ? events[0] : { type: 'events', events });
+  };
+  const post = (msg: FromEngine): void => {
+    if (outbox.length === 0) queueMicrotask(flush);
+    outbox.push(msg);
+  };
   let loaded;
   try {
     loaded = await ModelRunner.load(data.modelPath, data.providers, data.intraOpThreads);
@@ -37,7 +47,10 @@ async function main(): Promise<void> {
       logitsToKeep: 1,
     });
   } catch (err) {
-    post({ type: 'fatal', message: `warm-up run failed: ${err instanceof Error ? err.message : String(err)}` });
+    post({
+      type: 'fatal',
+      message: `warm-up run failed: ${err instanceof Error ? err.message : String(err)}`,
+    });
     return;
   }
   const engine = new Engine(loaded.runner, data.options, post);
@@ -50,7 +63,10 @@ async function main(): Promise<void> {
   try {
     await engine.run();
   } catch (err) {
-    post({ type: 'fatal', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    post({
+      type: 'fatal',
+      message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     return;
   }
   await loaded.runner.release();

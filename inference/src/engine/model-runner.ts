@@ -34,6 +34,10 @@ export interface LoadResult {
   failures: { provider: ExecutionProviderName; error: string }[];
 }
 
+// Provider failures are collected and reported by this module (and on /health), so
+// onnxruntime's own error lines for them would only be noise.
+ort.env.logLevel = 'fatal';
+
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
 function halfToFloat(h: number): number {
@@ -117,10 +121,18 @@ export class ModelRunner {
       feeds.position_ids = new ort.Tensor('int64', input.positionIds, [batch, seqLen]);
     }
     if (this.inputs.has('use_cache_branch')) {
-      feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([input.past.length > 0 ? 1 : 0]), [1]);
+      feeds.use_cache_branch = new ort.Tensor(
+        'bool',
+        new Uint8Array([input.past.length > 0 ? 1 : 0]),
+        [1],
+      );
     }
     if (this.inputs.has('num_logits_to_keep')) {
-      feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(BigInt(input.logitsToKeep)), []);
+      feeds.num_logits_to_keep = new ort.Tensor(
+        'int64',
+        BigInt64Array.of(BigInt(input.logitsToKeep)),
+        [],
+      );
     }
     const dims = [batch, kvHeads, input.past.length, headDim];
     for (let i = 0; i < numLayers; i++) {

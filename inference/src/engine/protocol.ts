@@ -15,6 +15,8 @@ export interface GenerationRequest {
   /** Tokens of a caller-supplied prediction (OpenAI `prediction`), used as the draft. */
   prediction: number[] | null;
   speculate: boolean;
+  /** Keep generating past end-of-sequence tokens (vLLM's `ignore_eos`, for benchmarks). */
+  ignoreEos: boolean;
 }
 
 export interface EmittedLogprob {
@@ -40,10 +42,16 @@ export interface StepStats {
 }
 
 export type FromEngine =
-  | { type: 'ready'; provider: ExecutionProviderName; failures: { provider: string; error: string }[] }
+  | {
+      type: 'ready';
+      provider: ExecutionProviderName;
+      failures: { provider: string; error: string }[];
+    }
   | { type: 'fatal'; message: string }
   | { type: 'admitted'; id: string; cachedTokens: number }
   | { type: 'tokens'; id: string; tokens: number[]; logprobs: EmittedLogprob[] | null }
   | { type: 'done'; id: string; reason: FinishReason; message?: string }
   | { type: 'step'; stats: StepStats }
-  | { type: 'closed' };
+  | { type: 'closed' }
+  /** Everything emitted in one synchronous stretch of the loop, posted as one message. */
+  | { type: 'events'; events: FromEngine[] };

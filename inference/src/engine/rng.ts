@@ -22,7 +22,7 @@ function chain(salt: number, words: readonly number[]): number {
 /** Splits a non-negative safe integer seed into two 32-bit words. */
 function seedWords(seed: number): [number, number] {
   const s = Math.abs(Math.trunc(seed));
-  return [s % 0x1_0000_0000 >>> 0, Math.floor(s / 0x1_0000_0000) >>> 0];
+  return [(s % 0x1_0000_0000) >>> 0, Math.floor(s / 0x1_0000_0000) >>> 0];
 }
 
 /** Uniform double in [0, 1) with 53 random bits. */

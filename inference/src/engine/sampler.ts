@@ -44,11 +44,11 @@ export function argmax(logits: Logits): number {
   return best;
 }
 
-/** log(sum(exp(x - max))) + max over finite inputs, given their max. */
-function logSumExp(values: ArrayLike<number>, max: number): number {
+/** log(sum(exp(x))) of values already shifted so that their max is 0. */
+function logSumExp(values: ArrayLike<number>): number {
   let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += Math.exp((values[i] as number) - max);
-  return max + Math.log(sum);
+  for (let i = 0; i < values.length; i++) sum += Math.exp(values[i] as number);
+  return Math.log(sum);
 }
 
 /** Numerically stable log-softmax of a whole row (float64). */
@@ -66,8 +66,8 @@ export function logSoftmax(logits: Logits): Float64Array {
   }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += Math.exp(clean(logits[i] as number) - max);
-  const lse = max + Math.log(sum);
-  for (let i = 0; i < n; i++) out[i] = clean(logits[i] as number) - lse;
+  const logSum = Math.log(sum); // shift by max first: max + log(sum) would lose log(sum) at 1e30
+  for (let i = 0; i < n; i++) out[i] = clean(logits[i] as number) - max - logSum;
   return out;
 }
 
@@ -115,14 +115,14 @@ export function distribution(logits: Logits, params: SamplingParams): Distributi
     const v = clean(logits[i] as number) / t;
     if (v >= floor) {
       ids.push(i);
-      scaled[i] = v;
+      scaled[i] = v - max; // relative to the best, so 1e30-sized logits keep their differences
     }
   }
   const at = (i: number): number => scaled[i] as number;
   ids.sort((a, b) => at(b) - at(a) || a - b);
   let kept = params.topK > 0 ? ids.slice(0, params.topK) : ids;
   let values = kept.map(at);
-  let lse = logSumExp(values, max);
+  let lse = logSumExp(values);
   if (params.topP > 0 && params.topP < 1) {
     let mass = 0;
     let cut = kept.length;
@@ -135,7 +135,7 @@ export function distribution(logits: Logits, params: SamplingParams): Distributi
     }
     kept = kept.slice(0, cut);
     values = values.slice(0, cut);
-    lse = logSumExp(values, max);
+    lse = logSumExp(values);
   }
   return { ids: Int32Array.from(kept), logp: Float64Array.from(values, (v) => v - lse) };
 }

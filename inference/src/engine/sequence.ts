@@ -33,13 +33,16 @@ export class Sequence {
   message: string | undefined;
   cachedTokens = 0;
   private draftLimit: number;
+  /** A caller's prediction is a better draft than n-gram lookup, so it may run longer. */
+  private readonly maxDraft: number;
 
   constructor(
     readonly request: GenerationRequest,
     private readonly limits: Limits,
   ) {
     this.tokens = [...request.prompt];
-    this.draftLimit = request.speculate ? limits.maxDraft : 0;
+    this.maxDraft = request.prediction ? 2 * limits.maxDraft : limits.maxDraft;
+    this.draftLimit = request.speculate ? this.maxDraft : 0;
   }
 
   get id(): string {
@@ -88,7 +91,7 @@ export class Sequence {
       // Adaptive draft length: grow on full acceptance, halve on a miss.
       this.draftLimit =
         result.accepted === draft.length
-          ? Math.min(this.limits.maxDraft, this.draftLimit + 1)
+          ? Math.min(this.maxDraft, this.draftLimit + 1)
           : Math.max(1, Math.floor(this.draftLimit / 2));
     }
     const out: number[] = [];
@@ -96,16 +99,22 @@ export class Sequence {
     for (let j = 0; j < result.tokens.length; j++) {
       const token = result.tokens[j] as number;
       this.tokens.push(token);
-      if (this.limits.eos.has(token)) {
+      if (!this.request.ignoreEos && this.limits.eos.has(token)) {
         this.finish = 'stop';
         break;
       }
       out.push(token);
       if (logprobs && this.request.logprobs !== null) {
         const row = rowLogits(j);
-        logprobs.push({ logprob: tokenLogprob(row, token), top: topLogprobs(row, this.request.logprobs) });
+        logprobs.push({
+          logprob: tokenLogprob(row, token),
+          top: topLogprobs(row, this.request.logprobs),
+        });
       }
-      if (this.generated >= this.request.maxTokens || this.tokens.length >= this.limits.contextLength) {
+      if (
+        this.generated >= this.request.maxTokens ||
+        this.tokens.length >= this.limits.contextLength
+      ) {
         this.finish = 'length';
         break;
       }

@@ -41,9 +41,13 @@ export function ngramDraft(history: ArrayLike<number>, opts: NgramOptions): numb
     const from = len - n;
     for (let at = len - n - 1; at >= 0; at--) {
       if (!matchesAt(history, at, history, from, n)) continue;
+      // Copy what followed; past the end of history keep copying from the draft itself
+      // (LZ77-style overlap), so a periodic tail gives a full-length draft.
       const out: number[] = [];
-      for (let j = at + n; j < len && out.length < opts.maxDraft; j++) out.push(history[j] as number);
-      if (out.length > 0) return out;
+      for (let j = at + n; out.length < opts.maxDraft; j++) {
+        out.push(j < len ? (history[j] as number) : (out[j - len] as number));
+      }
+      return out;
     }
   }
   return [];
@@ -61,8 +65,9 @@ export function predictionDraft(
 ): number[] {
   if (opts.maxDraft <= 0 || prediction.length === 0) return [];
   const take = (start: number): number[] =>
-    Array.from({ length: Math.max(0, Math.min(opts.maxDraft, prediction.length - start)) }, (_, j) =>
-      Number(prediction[start + j]),
+    Array.from(
+      { length: Math.max(0, Math.min(opts.maxDraft, prediction.length - start)) },
+      (_, j) => Number(prediction[start + j]),
     );
   if (output.length === 0) return take(0);
   for (let n = Math.min(opts.maxNgram, output.length); n >= 1; n--) {

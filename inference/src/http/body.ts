@@ -7,7 +7,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new ApiError(413, `request body exceeds ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large');
+    throw new ApiError(
+      413,
+      `request body exceeds ${maxBytes} bytes`,
+      'invalid_request_error',
+      'body_too_large',
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -15,7 +20,12 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
     const buf = chunk as Buffer;
     size += buf.length;
     if (size > maxBytes) {
-      throw new ApiError(413, `request body exceeds ${maxBytes} bytes`, 'invalid_request_error', 'body_too_large');
+      throw new ApiError(
+        413,
+        `request body exceeds ${maxBytes} bytes`,
+        'invalid_request_error',
+        'body_too_large',
+      );
     }
     chunks.push(buf);
   }
@@ -25,7 +35,8 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   } catch {
     throw badRequest('request body is not valid UTF-8', null, 'invalid_utf8');
   }
-  if (text.trim() === '') throw badRequest('request body is empty; expected a JSON object', null, 'invalid_json');
+  if (text.trim() === '')
+    throw badRequest('request body is empty; expected a JSON object', null, 'invalid_json');
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {

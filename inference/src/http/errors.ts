@@ -14,14 +14,22 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
-  new ApiError(400, message, 'invalid_request_error', code, param);
+export const badRequest = (
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+) => new ApiError(400, message, 'invalid_request_error', code, param);
 
 export function errorBody(err: ApiError) {
   return { error: { message: err.message, type: err.type, param: err.param, code: err.code } };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;

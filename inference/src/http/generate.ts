@@ -22,6 +22,7 @@ export interface GenerateOptions {
   logprobs: number | null;
   prediction: number[] | null;
   speculate: boolean;
+  ignoreEos: boolean;
   signal: AbortSignal;
   metrics: WorkerMetrics;
   /** Streaming: called with each releasable piece of text. */
@@ -40,80 +41,103 @@ export interface ChoiceResult {
   logprobs: TokenInfo[];
   finishReason: 'stop' | 'length';
   completionTokens: number;
+  /** Prompt tokens served from the prefix cache. */
+  cachedTokens: number;
 }
 
 export class ClientGoneError extends Error {}
 
-function runChoice(opts: GenerateOptions, index: number, seed: number, started: number): {
+function runChoice(
+  opts: GenerateOptions,
+  index: number,
+  seed: number,
+  started: number,
+): {
   promise: Promise<ChoiceResult>;
   cancel: () => void;
 } {
   const { served, metrics } = opts;
   const model = served.version.id;
-  const detok = new Detokenizer((ids) => served.tokenizer.decode(ids), opts.stops);
+  const detok = new Detokenizer(
+    (ids) => served.tokenizer.decode(ids),
+    opts.stops,
+    opts.onDelta !== undefined,
+  );
   const infos: TokenInfo[] = [];
   let cancel: () => void = () => undefined;
   let lastTokenAt = 0;
-  const promise = new Promise<ChoiceResult>((resolve, reject) => {
-    const submitted = performance.now();
-    cancel = served.engine.submit(
-      {
-        id: randomUUID(),
-        prompt: opts.prompt,
-        maxTokens: opts.maxTokens,
-        sampling: opts.sampling,
-        seed,
-        stream: index,
-        logprobs: opts.logprobs,
-        prediction: opts.prediction,
-        speculate: opts.speculate,
-      },
-      {
-        onAdmitted: (cached) => {
-          metrics.queueTime.observe({ model }, (performance.now() - submitted) / 1000);
-          metrics.prefixHitTokens.inc({ model }, cached);
-        },
-        onTokens: (tokens, logprobs: EmittedLogprob[] | null) => {
-          const now = performance.now();
-          if (lastTokenAt === 0) metrics.ttft.observe({ model }, (now - started) / 1000);
-          else metrics.itl.observe({ model }, (now - lastTokenAt) / 1000 / tokens.length);
-          lastTokenAt = now;
-          if (detok.stopped) return;
-          const before = detok.tokenCount;
-          const text = detok.push(tokens);
-          const used = detok.tokenCount - before;
-          const fresh: TokenInfo[] = tokens.slice(0, used).map((id, j) => ({
-            id,
-            logprob: logprobs?.[j]?.logprob ?? 0,
-            top: logprobs?.[j]?.top ?? [],
-          }));
-          if (logprobs) infos.push(...fresh);
-          if (text !== '' || (logprobs && fresh.length > 0)) opts.onDelta?.(index, text, logprobs ? fresh : []);
-          if (detok.stopped) cancel();
-        },
-        onDone: (reason: FinishReason, message?: string) => {
-          metrics.generatedTokens.inc({ model }, detok.tokenCount);
-          if (reason === 'error') {
-            reject(new ApiError(500, message ?? 'generation failed', 'server_error', 'generation_error'));
-            return;
-          }
-          if (reason === 'cancelled' && !detok.stopped) {
-            reject(new ClientGoneError('cancelled'));
-            return;
-          }
-          const tail = detok.flush();
-          if (tail !== '') opts.onDelta?.(index, tail, []);
-          resolve({
-            index,
-            text: detok.output,
-            logprobs: infos,
-            finishReason: detok.stopped || reason !== 'length' ? 'stop' : 'length',
-            completionTokens: detok.tokenCount,
-          });
-        },
-      },
-    );
+  let cachedTokens = 0;
+  let resolve: (r: ChoiceResult) => void = () => undefined;
+  let reject: (e: unknown) => void = () => undefined;
+  const promise = new Promise<ChoiceResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
+  const submitted = performance.now();
+  // Outside the promise executor, so an OverloadedError reaches the caller synchronously.
+  cancel = served.engine.submit(
+    {
+      id: randomUUID(),
+      prompt: opts.prompt,
+      maxTokens: opts.maxTokens,
+      sampling: opts.sampling,
+      seed,
+      stream: index,
+      logprobs: opts.logprobs,
+      prediction: opts.prediction,
+      speculate: opts.speculate,
+      ignoreEos: opts.ignoreEos,
+    },
+    {
+      onAdmitted: (cached) => {
+        cachedTokens = cached;
+        metrics.queueTime.observe({ model }, (performance.now() - submitted) / 1000);
+        metrics.prefixHitTokens.inc({ model }, cached);
+      },
+      onTokens: (tokens, logprobs: EmittedLogprob[] | null) => {
+        const now = performance.now();
+        if (lastTokenAt === 0) metrics.ttft.observe({ model }, (now - started) / 1000);
+        else metrics.itl.observe({ model }, (now - lastTokenAt) / 1000 / tokens.length);
+        lastTokenAt = now;
+        if (detok.stopped) return;
+        const before = detok.tokenCount;
+        const text = detok.push(tokens);
+        const used = detok.tokenCount - before;
+        const fresh: TokenInfo[] = tokens.slice(0, used).map((id, j) => ({
+          id,
+          logprob: logprobs?.[j]?.logprob ?? 0,
+          top: logprobs?.[j]?.top ?? [],
+        }));
+        if (logprobs) infos.push(...fresh);
+        if (text !== '' || (logprobs && fresh.length > 0))
+          opts.onDelta?.(index, text, logprobs ? fresh : []);
+        if (detok.stopped) cancel();
+      },
+      onDone: (reason: FinishReason, message?: string) => {
+        metrics.generatedTokens.inc({ model }, detok.tokenCount);
+        if (reason === 'error') {
+          reject(
+            new ApiError(500, message ?? 'generation failed', 'server_error', 'generation_error'),
+          );
+          return;
+        }
+        if (reason === 'cancelled' && !detok.stopped) {
+          reject(new ClientGoneError('cancelled'));
+          return;
+        }
+        const tail = detok.flush();
+        if (tail !== '') opts.onDelta?.(index, tail, []);
+        resolve({
+          index,
+          text: detok.output,
+          logprobs: infos,
+          finishReason: detok.stopped || reason !== 'length' ? 'stop' : 'length',
+          completionTokens: detok.tokenCount,
+          cachedTokens,
+        });
+      },
+    },
+  );
   return { promise, cancel };
 }
 
@@ -129,13 +153,21 @@ export async function generate(opts: GenerateOptions): Promise<ChoiceResult[]> {
     cancelAll();
     await Promise.allSettled(runs.map((r) => r.promise));
     if (err instanceof OverloadedError) {
-      throw new ApiError(503, `server overloaded: ${err.message}`, 'server_error', 'overloaded', null, {
-        'retry-after': '1',
-      });
+      throw new ApiError(
+        503,
+        `server overloaded: ${err.message}`,
+        'server_error',
+        'overloaded',
+        null,
+        {
+          'retry-after': '1',
+        },
+      );
     }
     throw err;
   }
   opts.signal.addEventListener('abort', cancelAll, { once: true });
+  if (opts.signal.aborted) cancelAll();
   opts.metrics.promptTokens.inc({ model: opts.served.version.id }, opts.prompt.length * opts.n);
   try {
     const results = await Promise.all(runs.map((r) => r.promise));

@@ -4,7 +4,10 @@ type Labels = Record<string, string>;
 const labelKey = (labels: Labels): string =>
   Object.keys(labels)
     .sort()
-    .map((k) => `${k}="${(labels[k] ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+    .map(
+      (k) =>
+        `${k}="${(labels[k] ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`,
+    )
     .join(',');
 
 const fmt = (name: string, key: string, value: number): string =>
@@ -83,7 +86,9 @@ export class Histogram implements Metric {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : '';
-      this.buckets.forEach((b, i) => lines.push(fmt(`${this.name}_bucket`, `${sep}le="${b}"`, s.counts[i] ?? 0)));
+      this.buckets.forEach((b, i) =>
+        lines.push(fmt(`${this.name}_bucket`, `${sep}le="${b}"`, s.counts[i] ?? 0)),
+      );
       lines.push(fmt(`${this.name}_bucket`, `${sep}le="+Inf"`, s.count));
       lines.push(fmt(`${this.name}_sum`, k, s.sum));
       lines.push(fmt(`${this.name}_count`, k, s.count));
@@ -109,19 +114,52 @@ const LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 export function createWorkerMetrics(registry = new Registry()) {
   return {
     registry,
-    ttft: registry.add(new Histogram('worker_time_to_first_token_seconds', 'Time from request to first token.', LATENCY)),
-    itl: registry.add(new Histogram('worker_inter_token_latency_seconds', 'Time between streamed tokens.', LATENCY)),
-    queueTime: registry.add(new Histogram('worker_queue_time_seconds', 'Time waiting for a batch slot.', LATENCY)),
-    batchSize: registry.add(new Histogram('worker_batch_size', 'Sequences per decode step.', [1, 2, 4, 8, 16, 32, 64])),
-    stepSeconds: registry.add(new Histogram('worker_step_seconds', 'Engine step duration.', LATENCY)),
-    promptTokens: registry.add(new Counter('worker_prompt_tokens_total', 'Prompt tokens received.')),
-    generatedTokens: registry.add(new Counter('worker_generation_tokens_total', 'Tokens generated.')),
-    prefixHitTokens: registry.add(new Counter('worker_prefix_cache_hit_tokens_total', 'Prompt tokens served from the prefix cache.')),
-    drafted: registry.add(new Counter('worker_speculative_draft_tokens_total', 'Draft tokens verified.')),
-    accepted: registry.add(new Counter('worker_speculative_accepted_tokens_total', 'Draft tokens accepted.')),
-    tokensPerSecond: registry.add(new Gauge('worker_tokens_per_second', 'Tokens per second over recent engine steps.')),
-    acceptanceRate: registry.add(new Gauge('worker_speculative_acceptance_rate', 'Accepted / drafted tokens since start.')),
-    requests: registry.add(new Counter('worker_requests_total', 'Finished requests by finish reason.')),
+    ttft: registry.add(
+      new Histogram(
+        'worker_time_to_first_token_seconds',
+        'Time from request to first token.',
+        LATENCY,
+      ),
+    ),
+    itl: registry.add(
+      new Histogram('worker_inter_token_latency_seconds', 'Time between streamed tokens.', LATENCY),
+    ),
+    queueTime: registry.add(
+      new Histogram('worker_queue_time_seconds', 'Time waiting for a batch slot.', LATENCY),
+    ),
+    batchSize: registry.add(
+      new Histogram('worker_batch_size', 'Sequences per decode step.', [1, 2, 4, 8, 16, 32, 64]),
+    ),
+    stepSeconds: registry.add(
+      new Histogram('worker_step_seconds', 'Engine step duration.', LATENCY),
+    ),
+    promptTokens: registry.add(
+      new Counter('worker_prompt_tokens_total', 'Prompt tokens received.'),
+    ),
+    generatedTokens: registry.add(
+      new Counter('worker_generation_tokens_total', 'Tokens generated.'),
+    ),
+    prefixHitTokens: registry.add(
+      new Counter(
+        'worker_prefix_cache_hit_tokens_total',
+        'Prompt tokens served from the prefix cache.',
+      ),
+    ),
+    drafted: registry.add(
+      new Counter('worker_speculative_draft_tokens_total', 'Draft tokens verified.'),
+    ),
+    accepted: registry.add(
+      new Counter('worker_speculative_accepted_tokens_total', 'Draft tokens accepted.'),
+    ),
+    tokensPerSecond: registry.add(
+      new Gauge('worker_tokens_per_second', 'Tokens per second over recent engine steps.'),
+    ),
+    acceptanceRate: registry.add(
+      new Gauge('worker_speculative_acceptance_rate', 'Accepted / drafted tokens since start.'),
+    ),
+    requests: registry.add(
+      new Counter('worker_requests_total', 'Finished requests by finish reason.'),
+    ),
     errors: registry.add(new Counter('worker_errors_total', 'Errors answered, by type.')),
   };
 }

@@ -7,7 +7,10 @@ const tokenArray = z.array(z.number().int().min(0)).min(1);
 const prediction = z
   .object({
     type: z.literal('content'),
-    content: z.union([z.string(), z.array(z.object({ type: z.literal('text'), text: z.string() }))]),
+    content: z.union([
+      z.string(),
+      z.array(z.object({ type: z.literal('text'), text: z.string() })),
+    ]),
   })
   .nullish();
 
@@ -25,6 +28,8 @@ const common = {
   prediction,
   /** Extension: turn the n-gram draft off for this request (it is on by default). */
   speculative: z.boolean().nullish(),
+  /** Extension (as vLLM): generate max_tokens even past end-of-sequence tokens. */
+  ignore_eos: z.boolean().nullish(),
 };
 
 export const completionSchema = z.looseObject({

@@ -14,11 +14,18 @@ export class Detokenizer {
   constructor(
     private readonly decode: (ids: readonly number[]) => string,
     private readonly stops: readonly string[],
+    /** False when nobody reads text before the end and there are no stops: decode once. */
+    private readonly incremental = true,
   ) {}
 
   /** Adds tokens; returns newly releasable text. */
   push(tokens: readonly number[]): string {
     if (this.stopped) return '';
+    if (!this.incremental && this.stops.length === 0) {
+      this.ids.push(...tokens);
+      this.tokenCount += tokens.length;
+      return '';
+    }
     let out = '';
     for (const t of tokens) {
       this.ids.push(t);

@@ -13,6 +13,7 @@ export const modelConfigSchema = z.looseObject({
   bos_token_id: tokenIds,
   chat_template: z.string().optional(),
   digest: z.string().optional(),
+  vocab_size: z.number().int().positive().optional(),
 });
 
 export type RawModelConfig = z.infer<typeof modelConfigSchema>;
@@ -23,6 +24,7 @@ export interface ModelConfig {
   bosTokenId: number | null;
   chatTemplate: string | null;
   digest: string | null;
+  vocabSize: number | null;
   raw: RawModelConfig;
 }
 
@@ -38,6 +40,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
     bosTokenId: asList(raw.bos_token_id)[0] ?? null,
     chatTemplate: raw.chat_template ?? null,
     digest: raw.digest ?? null,
+    vocabSize: raw.vocab_size ?? null,
     raw,
   };
 }

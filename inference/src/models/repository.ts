@@ -55,7 +55,10 @@ export function scanRepository(root: string): ModelVersion[] {
 }
 
 /** Resolves "<name>/<version>", "<name>:<version>" or "<name>" (highest version). */
-export function resolveModel(models: readonly ModelVersion[], id: string): ModelVersion | undefined {
+export function resolveModel(
+  models: readonly ModelVersion[],
+  id: string,
+): ModelVersion | undefined {
   const exact = models.find((m) => m.id === id || `${m.name}:${m.version}` === id);
   if (exact) return exact;
   return models.filter((m) => m.name === id).sort((a, b) => b.version - a.version)[0];

@@ -30,9 +30,13 @@ export class ModelTokenizer {
     const chatTemplate =
       model.config.chatTemplate ??
       (typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : null);
-    const tokenizer = new PreTrainedTokenizer(json, { ...tokenizerConfig, chat_template: chatTemplate });
+    const tokenizer = new PreTrainedTokenizer(json, {
+      ...tokenizerConfig,
+      chat_template: chatTemplate,
+    });
     const eos = new Set(model.config.eosTokenIds);
-    if (eos.size === 0 && typeof tokenizer.eos_token_id === 'number') eos.add(tokenizer.eos_token_id);
+    if (eos.size === 0 && typeof tokenizer.eos_token_id === 'number')
+      eos.add(tokenizer.eos_token_id);
     return new ModelTokenizer(tokenizer, chatTemplate, [...eos]);
   }
 

@@ -1,0 +1,85 @@
+/** Turns validated OpenAI parameters into engine parameters (shared by both routes). */
+import { resolveModel } from '../models/repository';
+import type { SamplingParams } from '../engine/sampler';
+import type { HttpContext, ServedModel } from './context';
+import { ApiError, badRequest } from './errors';
+
+export function findModel(ctx: HttpContext, id: string): ServedModel {
+  const version = resolveModel(
+    ctx.models.map((m) => m.version),
+    id,
+  );
+  const served = version && ctx.models.find((m) => m.version === version);
+  if (!served) {
+    throw new ApiError(
+      404,
+      `The model '${id}' does not exist`,
+      'invalid_request_error',
+      'model_not_found',
+      'model',
+    );
+  }
+  if (!served.engine.ready) {
+    throw new ApiError(
+      503,
+      `model '${id}' is not ready`,
+      'server_error',
+      'model_not_ready',
+      'model',
+      {
+        'retry-after': '5',
+      },
+    );
+  }
+  return served;
+}
+
+export interface CommonParams {
+  max_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  stop?: string | string[] | null;
+}
+
+export function samplingOf(body: CommonParams): SamplingParams {
+  return {
+    temperature: body.temperature ?? 1,
+    topP: body.top_p ?? 1,
+    topK: body.top_k !== null && body.top_k !== undefined && body.top_k > 0 ? body.top_k : 0,
+  };
+}
+
+export function stopsOf(body: CommonParams): string[] {
+  return body.stop === null || body.stop === undefined
+    ? []
+    : typeof body.stop === 'string'
+      ? [body.stop]
+      : body.stop;
+}
+
+/** Checks the prompt against the context; returns max_tokens clamped to the room left. */
+export function fitContext(
+  served: ServedModel,
+  promptLength: number,
+  maxTokens: number | null | undefined,
+  fallback: number,
+): number {
+  const context = served.version.config.contextLength;
+  if (promptLength === 0) throw badRequest('prompt is empty', 'prompt', 'empty_prompt');
+  if (promptLength >= context) {
+    throw badRequest(
+      `This model's maximum context length is ${context} tokens, but the prompt has ${promptLength} tokens.`,
+      'prompt',
+      'context_length_exceeded',
+    );
+  }
+  if (maxTokens !== null && maxTokens !== undefined && maxTokens > context) {
+    throw badRequest(
+      `max_tokens is ${maxTokens}, but this model's maximum context length is ${context} tokens.`,
+      'max_tokens',
+      'context_length_exceeded',
+    );
+  }
+  return Math.min(maxTokens ?? fallback, context - promptLength);
+}

@@ -1,0 +1,87 @@
+/** The worker's HTTP server (node:http): routing, body parsing, errors, disconnects. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { readJson } from './body';
+import { handleChat } from './chat';
+import { handleCompletions } from './completions';
+import type { HttpContext } from './context';
+import { ApiError, sendError, toApiError } from './errors';
+import { ClientGoneError } from './generate';
+import { handleHealth, handleLive, handleModels, handleReady } from './health';
+
+type PostHandler = typeof handleCompletions;
+
+const POST_ROUTES: Record<string, PostHandler> = {
+  '/v1/completions': handleCompletions,
+  '/v1/chat/completions': handleChat,
+};
+
+async function route(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
+  const url = (req.url ?? '/').split('?')[0] ?? '/';
+  const method = req.method ?? 'GET';
+  const post = POST_ROUTES[url];
+  if (post) {
+    if (method !== 'POST')
+      throw new ApiError(405, `${url} accepts POST`, 'invalid_request_error', 'method_not_allowed');
+    if (!ctx.ready()) {
+      throw new ApiError(503, 'worker is not ready', 'server_error', 'not_ready', null, {
+        'retry-after': '5',
+      });
+    }
+    const body = await readJson(req, ctx.env.WORKER_MAX_BODY_BYTES);
+    await post(ctx, body, res, req, signal);
+    return;
+  }
+  if (method !== 'GET' && method !== 'HEAD') {
+    throw new ApiError(404, `no route ${method} ${url}`, 'invalid_request_error', 'not_found');
+  }
+  switch (url) {
+    case '/health':
+      return handleHealth(ctx, res);
+    case '/v2/health/live':
+      return handleLive(res);
+    case '/v2/health/ready':
+      return handleReady(ctx, res);
+    case '/v1/models':
+      return handleModels(ctx, res);
+    case '/metrics': {
+      const text = ctx.metrics.registry.render();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+      return;
+    }
+    default:
+      throw new ApiError(404, `no route ${method} ${url}`, 'invalid_request_error', 'not_found');
+  }
+}
+
+export function createWorkerServer(ctx: HttpContext): Server {
+  const server = createServer((req, res) => {
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    route(ctx, req, res, abort.signal).catch((err: unknown) => {
+      if (err instanceof ClientGoneError || abort.signal.aborted) {
+        ctx.metrics.errors.inc({ type: 'client_disconnected' });
+        res.destroy();
+        return;
+      }
+      const apiErr = toApiError(err);
+      if (apiErr.status >= 500 && !(err instanceof ApiError))
+        console.error('[worker] internal error', err);
+      ctx.metrics.errors.inc({ type: apiErr.code ?? apiErr.type });
+      if (res.headersSent) res.end();
+      else sendError(res, apiErr);
+    });
+  });
+  server.maxConnections = ctx.env.WORKER_MAX_CONNECTIONS;
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000; // receiving the request only; responses may stream longer
+  server.keepAliveTimeout = 5_000;
+  return server;
+}

@@ -1,2 +1,0 @@
-import { createMigration } from '../../src/server/db/migrations';
-console.log(await createMigration('init'));
