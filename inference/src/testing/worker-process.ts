@@ -19,8 +19,9 @@ export async function startWorker(
   env: Record<string, string>,
   readyTimeoutMs = 120_000,
 ): Promise<WorkerProcess> {
-  const tsx = path.join(REPO_ROOT, 'node_modules/.bin/tsx');
-  const child = spawn(tsx, ['inference/src/index.ts'], {
+  // `node --import tsx` rather than the tsx launcher: the child is then the serving process
+  // itself, so killing it (tests do) leaves no orphan behind.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'inference/src/index.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, WORKER_PORT: '0', WORKER_EXECUTION_PROVIDERS: 'cpu', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
