@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-MASK_VALUE = torch.finfo(torch.float32).min
+MASK_VALUE = -1e9  # finite in bf16 and fp32: fully masked rows give a uniform softmax, never NaN
 
 
 @dataclass
@@ -26,6 +26,7 @@ class GPTConfig:
     head_dim: int
     n_positions: int
     n_inner: int | None = None  # MLP width, default 4 * n_embd
+    dropout: float = 0.0  # residual dropout, training only
 
     @property
     def inner(self) -> int:
@@ -55,9 +56,9 @@ class Attention(nn.Module):
             k = torch.cat([past_k.to(k.dtype), k], dim=2)
             v = torch.cat([past_v.to(v.dtype), v], dim=2)
         present = (k, v)
-        scores = torch.matmul(q, k.transpose(-1, -2)).float() * (1.0 / math.sqrt(self.head_dim))
+        scores = torch.matmul(q * (1.0 / math.sqrt(self.head_dim)), k.transpose(-1, -2))
         scores = scores.masked_fill(~allowed, MASK_VALUE)
-        probs = torch.softmax(scores, dim=-1).to(v.dtype)
+        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(v.dtype)
         out = torch.matmul(probs, v).transpose(1, 2).reshape(b, s, self.n_head * self.head_dim)
         return self.proj(out), present
 
@@ -79,11 +80,12 @@ class Block(nn.Module):
         self.attn = Attention(cfg)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
         self.mlp = MLP(cfg)
+        self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x, allowed, past_k, past_v):
         a, present = self.attn(self.ln1(x), allowed, past_k, past_v)
-        x = x + a
-        x = x + self.mlp(self.ln2(x))
+        x = x + self.drop(a)
+        x = x + self.drop(self.mlp(self.ln2(x)))
         return x, present
 
 
