@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { HttpContext } from './context';
 import { badRequest, errorBody, sendJson, toApiError } from './errors';
-import { generate, type ChoiceResult, type TokenInfo } from './generate';
+import { generate, usageOf, type ChoiceResult, type TokenInfo } from './generate';
 import { findModel, fitContext, samplingOf, stopsOf } from './request-params';
 import { completionSchema, parseBody, predictionText } from './schemas';
 import { SseWriter } from './sse';
@@ -96,13 +96,7 @@ export async function handleCompletions(
     sse.done();
     return;
   }
-  const completionTokens = results.reduce((s, r) => s + r.completionTokens, 0);
-  const usage = {
-    prompt_tokens: prompt.length,
-    completion_tokens: completionTokens,
-    total_tokens: prompt.length + completionTokens,
-    prompt_tokens_details: { cached_tokens: Math.min(...results.map((r) => r.cachedTokens)) },
-  };
+  const usage = usageOf(prompt.length, results);
   if (sse) {
     for (const r of results) {
       sse.send(

@@ -47,6 +47,17 @@ export interface ChoiceResult {
 
 export class ClientGoneError extends Error {}
 
+/** OpenAI's `usage` for a request whose choices share one prompt. */
+export function usageOf(promptTokens: number, results: ChoiceResult[]) {
+  const completionTokens = results.reduce((s, r) => s + r.completionTokens, 0);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: Math.min(...results.map((r) => r.cachedTokens)) },
+  };
+}
+
 function runChoice(
   opts: GenerateOptions,
   index: number,

@@ -23,7 +23,11 @@ class MemoryStorage implements Storage {
   }
 }
 
-const shown = { generationId: 'g1', type: 'shown', payload: { gateMs: 750, responseToShownMs: 3 } } as const;
+const shown = {
+  generationId: 'g1',
+  type: 'shown',
+  payload: { gateMs: 750, responseToShownMs: 3 },
+} as const;
 
 describe('FeedbackQueue', () => {
   it('keeps events through a failed send and a reload, then sends each once', async () => {
@@ -56,7 +60,12 @@ describe('FeedbackQueue', () => {
   it('hands the queue to the beacon on page hide but keeps it until a send confirms', async () => {
     const storage = new MemoryStorage();
     const beaconed: FeedbackBatch[] = [];
-    const queue = new FeedbackQueue('u', () => Promise.resolve(), (b) => beaconed.push(b) > 0, storage);
+    const queue = new FeedbackQueue(
+      'u',
+      () => Promise.resolve(),
+      (b) => beaconed.push(b) > 0,
+      storage,
+    );
     queue.add(shown);
     queue.flushWithBeacon();
     expect(beaconed[0]?.events).toHaveLength(1);
