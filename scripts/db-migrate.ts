@@ -11,7 +11,7 @@ if (command === 'create') {
     console.error('Usage: npm run db:migration:create -- <name>  (lowercase letters, digits, _)');
     process.exit(2);
   }
-  const created = await createMigration(name, process.env.SHADOW_DATABASE_URL);
+  const created = await createMigration(name, loadServerEnv().SHADOW_DATABASE_URL);
   console.log(
     created
       ? `Created prisma/migrations/${created}/migration.sql`

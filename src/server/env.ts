@@ -12,6 +12,12 @@ const postgresUrl = z
 
 const serverEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  /** Debian's PostgreSQL binaries, for throwaway clusters (tests, `db:migration:create`). */
+  PG_BIN_DIR: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
+  /** `db:migration:create` replays the migration history here (default: a throwaway cluster). */
+  SHADOW_DATABASE_URL: postgresUrl.optional(),
+  /** Print the WebAssembly schema engine's log (migration debugging). */
+  PRISMA_ENGINE_DEBUG: booleanFlag.default(false),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** Public URL of the app (used by auth for redirects and cookies). */
   APP_URL: z.string().url().optional(),

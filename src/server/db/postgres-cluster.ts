@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { loadServerEnv } from '../env';
 import type { RunningDatabase } from './pglite-server';
 
 const run = promisify(execFile);
-const pgBin = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,7 +25,9 @@ async function freePort(): Promise<number> {
  * database of `db:migration:create`). PostgreSQL refuses to run as root, so as root the cluster
  * belongs to the `postgres` user.
  */
-export async function startPostgresCluster(): Promise<RunningDatabase> {
+export async function startPostgresCluster(
+  pgBin = loadServerEnv().PG_BIN_DIR,
+): Promise<RunningDatabase> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-pg-'));
   const port = await freePort();
   const asRoot = process.getuid?.() === 0;

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm';
+import { loadServerEnv } from '../env';
 
 // Prisma's schema engine compiled to WebAssembly: migrations without the native engine binary,
 // which the Prisma CLI would download (and these machines cannot).
@@ -74,6 +75,7 @@ export async function openSchemaEngine(
   shadowUrl?: string,
 ): Promise<SchemaEngine> {
   enginePromise ??= loadEngineModule();
+  const debug = loadServerEnv().PRISMA_ENGINE_DEBUG;
   const { SchemaEngine } = await enginePromise;
   const main = new PrismaPg({ connectionString: url });
   const factory = {
@@ -88,7 +90,7 @@ export async function openSchemaEngine(
   return SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },
     (log: string) => {
-      if (process.env.PRISMA_ENGINE_DEBUG) console.error(log);
+      if (debug) console.error(log);
     },
     bindMigrationAwareSqlAdapterFactory(factory),
   );
