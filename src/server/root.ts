@@ -6,7 +6,7 @@ import { suggestionsRouter } from '~/features/suggestions/server/suggestions-rou
 import { createCallerFactory, createTRPCRouter, publicProcedure } from './trpc';
 
 export const appRouter = createTRPCRouter({
-  me: publicProcedure.query(({ ctx }) => ctx.user),
+  me: publicProcedure.query(({ ctx }) => ctx.getUser()),
   settings: settingsRouter,
   suggestions: suggestionsRouter,
   models: modelsRouter,

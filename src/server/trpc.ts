@@ -20,7 +20,13 @@ export interface SessionUser {
 
 export interface TRPCContext {
   db: Db;
-  user: SessionUser | null;
+  /** Resolved on first use: anonymous procedures (suggestions, feedback) never pay for a session lookup. */
+  getUser: () => Promise<SessionUser | null>;
+}
+
+/** A context with a known user (server-side callers and tests). */
+export function contextFor(db: Db, user: SessionUser | null): TRPCContext {
+  return { db, getUser: () => Promise.resolve(user) };
 }
 
 /** Narrows what the auth library returns to what procedures may rely on. */
@@ -77,9 +83,10 @@ const domainErrors = t.middleware(async ({ next }) => {
 export const publicProcedure = t.procedure.use(domainErrors);
 
 /** Any signed-in user. */
-export const signedInProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new UnauthorizedError('Your session has expired or you are not signed in');
-  return next({ ctx: { ...ctx, user: ctx.user } });
+export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  const user = await ctx.getUser();
+  if (!user) throw new UnauthorizedError('Your session has expired or you are not signed in');
+  return next({ ctx: { ...ctx, user } });
 });
 
 /** A signed-in user with at least `role`. */

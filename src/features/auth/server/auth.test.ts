@@ -27,9 +27,10 @@ describeOnEachDatabase('auth', ({ db }) => {
         headers: { ...init.headers, cookie: init.cookie ?? '' },
       }),
       router: appRouter,
-      createContext: async ({ req }) => ({
+      createContext: ({ req }) => ({
         db: db(),
-        user: toSessionUser((await auth().api.getSession({ headers: req.headers }))?.user),
+        getUser: async () =>
+          toSessionUser((await auth().api.getSession({ headers: req.headers }))?.user),
       }),
     });
 

@@ -5,6 +5,7 @@ import { createApiKey } from '~/features/settings/server/api-key-service';
 import { toPublicError } from '~/server/errors';
 import { createPublicApi } from '~/server/http/public-api';
 import { appRouter, createCaller } from '~/server/root';
+import { contextFor } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import type { IngestInputWire } from '../events';
 import { MAX_CLOCK_SKEW_MS } from './ingest-service';
@@ -12,7 +13,7 @@ import { enqueueGenerationCopy } from './outbox';
 import { lifecycleEvents, makeGeneration } from './testing/fixtures';
 
 describeOnEachDatabase('feedback ingest', ({ db }) => {
-  const caller = () => createCaller({ db: db(), user: null });
+  const caller = () => createCaller(contextFor(db(), null));
   const ingest = (input: IngestInputWire) => caller().feedback.ingest(input);
 
   it('stores a batch sent three times concurrently once, with its outbox copies', async () => {
@@ -143,7 +144,7 @@ describeOnEachDatabase('feedback ingest', ({ db }) => {
           body: new Blob([body], { type: 'application/json' }),
         }),
         router: appRouter,
-        createContext: () => ({ db: db(), user: null }),
+        createContext: () => contextFor(db(), null),
       });
     const events = lifecycleEvents(generation.id);
     const ok = await beacon(JSON.stringify({ json: { unitId, events } }));

