@@ -1,9 +1,12 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
+import { limitBody, MAX_TRPC_BODY_BYTES } from '~/server/http/body-limit';
 import { appRouter } from '~/server/root';
 import { createRequestContext } from '~/server/http/request-context';
 
-const handler = (req: Request) =>
-  fetchRequestHandler({
+const handler = (request: Request) => {
+  const req = limitBody(request, MAX_TRPC_BODY_BYTES);
+  if (req instanceof Response) return req;
+  return fetchRequestHandler({
     endpoint: '/api/trpc',
     req,
     router: appRouter,
@@ -13,5 +16,6 @@ const handler = (req: Request) =>
         console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);
     },
   });
+};
 
 export { handler as GET, handler as POST };
