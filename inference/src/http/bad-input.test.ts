@@ -20,7 +20,11 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  if (worker) expect(await worker.stop()).toBe(0);
+  if (!worker) return;
+  const code = await worker.stop();
+  // The worker must survive everything above and shut down cleanly; its log says why if not.
+  if (code !== 0) console.error(worker.logs());
+  expect(code).toBe(0);
 });
 
 interface Health {

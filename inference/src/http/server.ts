@@ -65,19 +65,26 @@ export function createWorkerServer(ctx: HttpContext): Server {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    route(ctx, req, res, abort.signal).catch((err: unknown) => {
-      if (err instanceof ClientGoneError || abort.signal.aborted) {
-        ctx.metrics.errors.inc({ type: 'client_disconnected' });
+    route(ctx, req, res, abort.signal)
+      .catch((err: unknown) => {
+        if (err instanceof ClientGoneError || abort.signal.aborted) {
+          ctx.metrics.errors.inc({ type: 'client_disconnected' });
+          res.destroy();
+          return;
+        }
+        const apiErr = toApiError(err);
+        if (apiErr.status >= 500 && !(err instanceof ApiError))
+          console.error('[worker] internal error', err);
+        ctx.metrics.errors.inc({ type: apiErr.code ?? apiErr.type });
+        if (res.headersSent) res.end();
+        else sendError(res, apiErr);
+      })
+      .catch((err: unknown) => {
+        // Answering failed too (the socket broke while the error was written): drop the socket;
+        // never let a rejection escape, which would take the whole worker down.
+        console.error('[worker] could not answer', err);
         res.destroy();
-        return;
-      }
-      const apiErr = toApiError(err);
-      if (apiErr.status >= 500 && !(err instanceof ApiError))
-        console.error('[worker] internal error', err);
-      ctx.metrics.errors.inc({ type: apiErr.code ?? apiErr.type });
-      if (res.headersSent) res.end();
-      else sendError(res, apiErr);
-    });
+      });
   });
   server.maxConnections = ctx.env.WORKER_MAX_CONNECTIONS;
   server.headersTimeout = 30_000;
