@@ -14,6 +14,8 @@ export function auth(): Auth {
     globalForAuth.flywheelAuth = createAuth(db(), {
       secret: BETTER_AUTH_SECRET,
       baseURL: APP_URL ?? `http://localhost:${PORT}`,
+      // Without a configured public URL the app is local: accept both loopback spellings.
+      trustedOrigins: APP_URL ? [] : [`http://127.0.0.1:${PORT}`, `http://[::1]:${PORT}`],
     });
   }
   return globalForAuth.flywheelAuth;

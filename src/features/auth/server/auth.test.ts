@@ -10,12 +10,18 @@ import { bootstrapAdmin } from './bootstrap-admin';
 const baseURL = 'http://localhost:3000';
 
 describeOnEachDatabase('auth', ({ db }) => {
-  const auth = () => createAuth(db(), { secret: 'x'.repeat(32), baseURL });
-  const signIn = (email: string, password: string) =>
+  const auth = () =>
+    createAuth(db(), {
+      secret: 'x'.repeat(32),
+      baseURL,
+      trustedOrigins: ['http://127.0.0.1:3000'],
+    });
+  const signIn = (email: string, password: string, origin = baseURL) =>
     auth().handler(
       new Request(`${baseURL}/api/auth/sign-in/email`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', origin: baseURL },
+        // A cookie, as a browser sends: Better Auth checks the origin of cookie-bearing requests.
+        headers: { 'content-type': 'application/json', origin, cookie: 'theme=light' },
         body: JSON.stringify({ email, password }),
       }),
     );
@@ -60,6 +66,20 @@ describeOnEachDatabase('auth', ({ db }) => {
     expect(await expired.json()).toMatchObject({
       error: { json: { message: expect.stringContaining('session has expired') } },
     });
+  });
+
+  it('accepts the trusted loopback origin and refuses foreign ones', async () => {
+    const email = `loopback-${Date.now()}@test.local`;
+    await createUser(db(), auth(), null, {
+      name: 'L',
+      email,
+      password: 'correct horse battery',
+      role: 'viewer',
+    });
+    expect((await signIn(email, 'correct horse battery', 'http://127.0.0.1:3000')).status).toBe(
+      200,
+    );
+    expect((await signIn(email, 'correct horse battery', 'http://evil.example')).status).toBe(403);
   });
 
   it('answers malformed tRPC input and unknown procedures with 4xx', async () => {

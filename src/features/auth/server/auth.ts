@@ -9,6 +9,8 @@ import type { Db } from '~/server/db';
 export interface AuthConfig {
   secret: string;
   baseURL: string;
+  /** Other origins the browser may use for this same server (localhost vs 127.0.0.1). */
+  trustedOrigins?: string[];
 }
 
 /**
@@ -22,6 +24,9 @@ export function createAuth(db: Db, config: AuthConfig) {
     database: prismaAdapter(db, { provider: 'postgresql' }),
     secret: config.secret,
     baseURL: config.baseURL,
+    trustedOrigins: config.trustedOrigins ?? [],
+    // Explicit: Better Auth would otherwise skip the CSRF origin check whenever NODE_ENV=test.
+    advanced: { disableOriginCheck: false },
     emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 12 },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
     telemetry: { enabled: false },

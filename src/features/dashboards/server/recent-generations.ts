@@ -18,7 +18,7 @@ export async function recentGenerations(db: Db, input: { featureId?: string; lim
     id: g.id,
     featureId: g.featureId,
     tier: g.tier,
-    modelVersion: g.modelVersion ? `${g.modelVersion.name}@${g.modelVersion.version}` : null,
+    modelVersion: g.modelVersion ? `${g.modelVersion.name}/${g.modelVersion.version}` : null,
     prompt: g.prompt,
     output: g.output,
     latencyMs: g.latencyMs,

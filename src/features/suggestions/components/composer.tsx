@@ -21,6 +21,7 @@ import { browserUnitId } from './unit-id';
 
 const editorTheme = EditorView.theme({
   '&': { minHeight: '16rem', fontSize: '1rem' },
+  '.cm-scroller': { fontFamily: 'inherit' },
   '.cm-content': { fontFamily: 'inherit', lineHeight: '1.6', padding: '0.75rem' },
   '&.cm-focused': { outline: 'none' },
 });
