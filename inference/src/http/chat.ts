@@ -2,11 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { HttpContext, ServedModel } from './context';
-import { badRequest, errorBody, sendJson, toApiError } from './errors';
+import { badRequest, sendJson } from './errors';
 import { generate, usageOf, type ChoiceResult, type TokenInfo } from './generate';
-import { findModel, fitContext, samplingOf, stopsOf } from './request-params';
-import { chatSchema, parseBody, predictionText } from './schemas';
-import { SseWriter } from './sse';
+import { findModel, fitContext, requestOptions } from './request-params';
+import { chatSchema, parseBody } from './schemas';
+import { failStream, SseWriter } from './sse';
 
 function chatLogprobs(served: ServedModel, infos: TokenInfo[]) {
   const entry = (id: number, logprob: number) => {
@@ -55,7 +55,6 @@ export async function handleChat(
     served.version.config.contextLength,
   );
   const wantLogprobs = params.logprobs === true;
-  const pred = predictionText(params.prediction);
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = params.model;
@@ -76,16 +75,9 @@ export async function handleChat(
       served,
       prompt,
       maxTokens,
-      sampling: samplingOf(params),
-      seed: params.seed ?? null,
-      n: params.n ?? 1,
-      stops: stopsOf(params),
+      ...requestOptions(ctx, served, params),
       logprobs: wantLogprobs ? (params.top_logprobs ?? 0) : null,
-      prediction: pred ? served.tokenizer.encode(pred, false) : null,
-      speculate: params.speculative !== false,
-      ignoreEos: params.ignore_eos === true,
       signal,
-      metrics: ctx.metrics,
       onDelta: sse
         ? (index, text, infos) => {
             const delta: Record<string, string> = { content: text };
@@ -97,9 +89,7 @@ export async function handleChat(
         : undefined,
     });
   } catch (err) {
-    if (!sse?.headersSent) throw err;
-    sse.send(errorBody(toApiError(err)));
-    sse.done();
+    failStream(sse, err);
     return;
   }
   const usage = usageOf(prompt.length, results);

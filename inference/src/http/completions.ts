@@ -2,11 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { HttpContext } from './context';
-import { badRequest, errorBody, sendJson, toApiError } from './errors';
+import { badRequest, sendJson } from './errors';
 import { generate, usageOf, type ChoiceResult, type TokenInfo } from './generate';
-import { findModel, fitContext, samplingOf, stopsOf } from './request-params';
-import { completionSchema, parseBody, predictionText } from './schemas';
-import { SseWriter } from './sse';
+import { findModel, fitContext, requestOptions } from './request-params';
+import { completionSchema, parseBody } from './schemas';
+import { failStream, SseWriter } from './sse';
 import type { ServedModel } from './context';
 
 function completionLogprobs(served: ServedModel, infos: TokenInfo[], offset: number) {
@@ -49,7 +49,6 @@ export async function handleCompletions(
   }
   const maxTokens = fitContext(served, prompt.length, params.max_tokens, 16);
   const echo = params.echo === true ? (promptText ?? served.tokenizer.decode(prompt)) : '';
-  const pred = predictionText(params.prediction);
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = params.model;
@@ -71,16 +70,9 @@ export async function handleCompletions(
       served,
       prompt,
       maxTokens,
-      sampling: samplingOf(params),
-      seed: params.seed ?? null,
-      n: params.n ?? 1,
-      stops: stopsOf(params),
+      ...requestOptions(ctx, served, params),
       logprobs,
-      prediction: pred ? served.tokenizer.encode(pred, false) : null,
-      speculate: params.speculative !== false,
-      ignoreEos: params.ignore_eos === true,
       signal,
-      metrics: ctx.metrics,
       onDelta: sse
         ? (index, text, infos) => {
             const prefix = echo && !echoed.has(index) ? echo : '';
@@ -91,9 +83,7 @@ export async function handleCompletions(
         : undefined,
     });
   } catch (err) {
-    if (!sse?.headersSent) throw err;
-    sse.send(errorBody(toApiError(err)));
-    sse.done();
+    failStream(sse, err);
     return;
   }
   const usage = usageOf(prompt.length, results);

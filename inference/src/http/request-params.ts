@@ -3,6 +3,8 @@ import { resolveModel } from '../models/repository';
 import type { SamplingParams } from '../engine/sampler';
 import type { HttpContext, ServedModel } from './context';
 import { ApiError, badRequest } from './errors';
+import type { GenerateOptions } from './generate';
+import { predictionText, type PredictionParam } from './schemas';
 
 export function findModel(ctx: HttpContext, id: string): ServedModel {
   const version = resolveModel(
@@ -42,7 +44,37 @@ export interface CommonParams {
   stop?: string | string[] | null;
 }
 
-export function samplingOf(body: CommonParams): SamplingParams {
+export interface GenerationParams extends CommonParams {
+  seed?: number | null;
+  n?: number | null;
+  prediction?: PredictionParam;
+  speculative?: boolean | null;
+  ignore_eos?: boolean | null;
+}
+
+/** The options of `generate()` that completions and chat read from a request the same way. */
+export function requestOptions(
+  ctx: HttpContext,
+  served: ServedModel,
+  params: GenerationParams,
+): Pick<
+  GenerateOptions,
+  'sampling' | 'seed' | 'n' | 'stops' | 'prediction' | 'speculate' | 'ignoreEos' | 'metrics'
+> {
+  const prediction = predictionText(params.prediction);
+  return {
+    sampling: samplingOf(params),
+    seed: params.seed ?? null,
+    n: params.n ?? 1,
+    stops: stopsOf(params),
+    prediction: prediction ? served.tokenizer.encode(prediction, false) : null,
+    speculate: params.speculative !== false,
+    ignoreEos: params.ignore_eos === true,
+    metrics: ctx.metrics,
+  };
+}
+
+function samplingOf(body: CommonParams): SamplingParams {
   return {
     temperature: body.temperature ?? 1,
     topP: body.top_p ?? 1,
@@ -50,7 +82,7 @@ export function samplingOf(body: CommonParams): SamplingParams {
   };
 }
 
-export function stopsOf(body: CommonParams): string[] {
+function stopsOf(body: CommonParams): string[] {
   return body.stop === null || body.stop === undefined
     ? []
     : typeof body.stop === 'string'

@@ -77,5 +77,6 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   throw badRequest(`${param ?? 'body'}: ${issue?.message ?? 'invalid value'}`, param);
 }
 
-export const predictionText = (p: z.infer<typeof prediction>): string | null =>
+export type PredictionParam = z.infer<typeof prediction>;
+export const predictionText = (p: PredictionParam): string | null =>
   p ? (typeof p.content === 'string' ? p.content : p.content.map((c) => c.text).join('')) : null;

@@ -1,5 +1,6 @@
 /** Server-sent events as the OpenAI streaming contract uses them. */
 import type { ServerResponse } from 'node:http';
+import { errorBody, toApiError } from './errors';
 
 export class SseWriter {
   private started = false;
@@ -31,4 +32,14 @@ export class SseWriter {
     this.start();
     if (!this.res.writableEnded && !this.res.destroyed) this.res.end('data: [DONE]\n\n');
   }
+}
+
+/**
+ * A generation failed: before anything was streamed the error propagates (a plain JSON error
+ * answer); once the stream has begun it is reported as a last event and the stream ends.
+ */
+export function failStream(sse: SseWriter | null, err: unknown): void {
+  if (!sse?.headersSent) throw err;
+  sse.send(errorBody(toApiError(err)));
+  sse.done();
 }
