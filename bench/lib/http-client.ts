@@ -6,16 +6,23 @@ export interface TimedCompletion {
   text: string;
 }
 
+const postCompletion = (baseUrl: string, body: Record<string, unknown>) =>
+  fetch(`${baseUrl}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
 /** Streams one completion; measures time to the first token and in total. */
 export async function timedCompletion(
   baseUrl: string,
   body: Record<string, unknown>,
 ): Promise<TimedCompletion> {
   const start = performance.now();
-  const res = await fetch(`${baseUrl}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...body, stream: true, stream_options: { include_usage: true } }),
+  const res = await postCompletion(baseUrl, {
+    ...body,
+    stream: true,
+    stream_options: { include_usage: true },
   });
   if (!res.ok || !res.body) throw new Error(`worker answered ${res.status}: ${await res.text()}`);
   let ttftMs = 0;
@@ -57,11 +64,7 @@ export async function plainCompletion(
   body: Record<string, unknown>,
 ): Promise<TimedCompletion> {
   const start = performance.now();
-  const res = await fetch(`${baseUrl}/v1/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ ...body, stream: false }),
-  });
+  const res = await postCompletion(baseUrl, { ...body, stream: false });
   const json = (await res.json()) as {
     choices: { text: string }[];
     usage: { completion_tokens: number };

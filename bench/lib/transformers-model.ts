@@ -53,29 +53,31 @@ export async function loadTransformersModel(
   return { model, tokenizer, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/** transformers.js inputs for one unpadded prompt. */
+async function inputsOf(ids: readonly number[]) {
+  const { Tensor } = await import('@huggingface/transformers');
+  return {
+    input_ids: new Tensor(
+      'int64',
+      BigInt64Array.from(ids, (t) => BigInt(t)),
+      [1, ids.length],
+    ),
+    attention_mask: new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
+  };
+}
+
 /** Greedy continuation of `ids` by transformers.js' own generate loop (new tokens only). */
 export async function transformersGreedy(
   m: TransformersModel,
   ids: readonly number[],
   maxNewTokens: number,
 ): Promise<number[]> {
-  const { Tensor } = await import('@huggingface/transformers');
-  const input_ids = new Tensor(
-    'int64',
-    BigInt64Array.from(ids, (t) => BigInt(t)),
-    [1, ids.length],
-  );
-  const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [
-    1,
-    ids.length,
-  ]);
   const out = (await m.model.generate({
-    input_ids,
-    attention_mask,
+    ...(await inputsOf(ids)),
     max_new_tokens: maxNewTokens,
     do_sample: false,
-  })) as InstanceType<typeof Tensor>;
-  return Array.from(out.data as BigInt64Array, Number).slice(ids.length);
+  })) as { data: BigInt64Array };
+  return Array.from(out.data, Number).slice(ids.length);
 }
 
 /** Timed baseline call: greedy generate of exactly `n` new tokens per prompt (one batch). */
@@ -84,20 +86,9 @@ export async function transformersGenerate(
   prompts: readonly number[][],
   n: number,
 ): Promise<void> {
-  const { Tensor } = await import('@huggingface/transformers');
   for (const ids of prompts) {
-    const input_ids = new Tensor(
-      'int64',
-      BigInt64Array.from(ids, (t) => BigInt(t)),
-      [1, ids.length],
-    );
-    const attention_mask = new Tensor('int64', new BigInt64Array(ids.length).fill(1n), [
-      1,
-      ids.length,
-    ]);
     await m.model.generate({
-      input_ids,
-      attention_mask,
+      ...(await inputsOf(ids)),
       max_new_tokens: n,
       min_new_tokens: n,
       do_sample: false,
