@@ -47,6 +47,7 @@ const applied = await applyMigrations(database.url);
 if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
 
 const children: ReturnType<typeof startService>[] = [];
+let shuttingDown = false;
 let backends = env.INFERENCE_BACKENDS;
 const workerEntry = path.join(root, 'inference/src/index.ts');
 if (env.START_WORKER && existsSync(workerEntry)) {
@@ -80,7 +81,6 @@ const app = startService(
 );
 children.push(app);
 
-let shuttingDown = false;
 async function shutdown(code: number) {
   if (shuttingDown) return;
   shuttingDown = true;

@@ -7,7 +7,8 @@ export function formText(form: FormData, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-export const inputClass = 'mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm';
+export const inputClass =
+  'mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm focus:border-indigo-500 focus:outline-none';
 export const buttonClass =
   'rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60';
 

@@ -2,7 +2,7 @@
 
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { formText } from '~/components/form-fields';
+import { Field, formText, TextInput } from '~/components/form-fields';
 import { authClient } from '../auth-client';
 
 export function SignInForm() {
@@ -38,26 +38,12 @@ export function SignInForm() {
       className="space-y-4"
       aria-describedby={error ? 'sign-in-error' : undefined}
     >
-      <label className="block">
-        <span className="text-sm font-medium text-slate-700">Email</span>
-        <input
-          name="email"
-          type="email"
-          autoComplete="username"
-          required
-          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 focus:border-indigo-500 focus:outline-none"
-        />
-      </label>
-      <label className="block">
-        <span className="text-sm font-medium text-slate-700">Password</span>
-        <input
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          className="mt-1 w-full rounded-md border border-slate-300 px-3 py-2 focus:border-indigo-500 focus:outline-none"
-        />
-      </label>
+      <Field label="Email">
+        <TextInput name="email" type="email" autoComplete="username" required />
+      </Field>
+      <Field label="Password">
+        <TextInput name="password" type="password" autoComplete="current-password" required />
+      </Field>
       {error && (
         <p id="sign-in-error" role="alert" className="text-sm text-red-600">
           {error}

@@ -5,6 +5,7 @@ import { recordAudit } from '~/features/audit/server/audit-service';
 import { hasRole, type Role } from '~/features/auth/roles';
 
 const KEY_PREFIX = 'fw_';
+const LAST_USED_RESOLUTION_MS = 60_000;
 
 // Keys carry 256 random bits, so a plain SHA-256 is a sufficient one-way store (no slow hash
 // needed, unlike passwords) and lets a request be authenticated with one indexed lookup.
@@ -117,8 +118,11 @@ export async function authenticateApiKey(
   if (row.user.banned) throw new UnauthorizedError('The owner of this API key is disabled');
   // The key acts with the lower of its own role and its owner's current role.
   const role: Role = hasRole(row.user.role, row.role) ? row.role : row.user.role;
-  void db.apiKey
-    .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
-    .catch(() => undefined);
+  // "Last used" to the minute: not a write on every request of a busy client.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    void db.apiKey
+      .update({ where: { id: row.id }, data: { lastUsedAt: new Date() } })
+      .catch(() => undefined);
+  }
   return { keyId: row.id, userId: row.userId, role };
 }
