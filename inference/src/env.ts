@@ -64,6 +64,15 @@ const schema = z.object({
   /** Open HTTP connections beyond which new sockets are refused. */
   WORKER_MAX_CONNECTIONS: intFrom(1, 1_000_000, 8192),
   WORKER_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * KV layout of the decoding batch: 'auto' (grouped for exports without a position_ids input,
+   * which would otherwise see shifted positions; padded for the rest), 'padded' or 'grouped'.
+   */
+  WORKER_KV_LAYOUT: z.enum(['auto', 'padded', 'grouped']).default('auto'),
+  /** Weights to serve: 'int8' loads model_int8.onnx where a version has one, else fp32. */
+  WORKER_PRECISION: z.enum(['fp32', 'int8']).default('fp32'),
+  /** Longest wait for in-flight generations when a version is unloaded or replaced (ms). */
+  WORKER_UNLOAD_DRAIN_MS: intFrom(0, 3_600_000, 30_000),
 });
 
 export type WorkerEnv = z.infer<typeof schema> & { MODEL_REPOSITORY: string };

@@ -1,12 +1,10 @@
 /** The inference worker. Boot order: env → models → engine → http → signals. */
 import type { AddressInfo } from 'node:net';
-import { EngineClient } from './engine/engine-client';
 import { readEnv } from './env';
 import type { HttpContext, ServedModel } from './http/context';
 import { Gauge, createWorkerMetrics } from './http/metrics';
 import { createWorkerServer } from './http/server';
-import { scanRepository } from './models/repository';
-import { ModelTokenizer } from './models/tokenizer';
+import { ModelRegistry } from './models/registry';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -18,47 +16,10 @@ async function main(): Promise<void> {
     (level === 'error' ? console.error : console.log)(`[worker] ${msg}`);
   };
 
-  const versions = scanRepository(env.MODEL_REPOSITORY);
-  if (versions.length === 0) log('error', `no model versions found under ${env.MODEL_REPOSITORY}`);
-
-  const models: ServedModel[] = versions.map((version) => {
-    const tokenizer = ModelTokenizer.load(version);
-    const engine = new EngineClient(
-      version.modelPath,
-      env.WORKER_EXECUTION_PROVIDERS,
-      env.WORKER_INTRA_OP_THREADS,
-      {
-        contextLength: version.config.contextLength,
-        eos: tokenizer.eosTokenIds,
-        maxBatch: env.WORKER_MAX_BATCH,
-        maxQueue: env.WORKER_MAX_QUEUE,
-        kvCacheBytes: env.WORKER_KV_CACHE_BYTES,
-        maxDraft: env.WORKER_SPECULATIVE_TOKENS,
-        prefillChunk: env.WORKER_PREFILL_CHUNK,
-      },
-    );
-    return { version, tokenizer, engine };
-  });
-
   const metrics = createWorkerMetrics();
-  const live = (f: (m: ServedModel) => number) => () =>
-    models.map((m): [Record<string, string>, number] => [{ model: m.version.id }, f(m)]);
-  metrics.registry.add(
-    new Gauge(
-      'worker_queue_depth',
-      'Requests waiting for a slot.',
-      live((m) => m.engine.queued),
-    ),
-  );
-  metrics.registry.add(
-    new Gauge(
-      'worker_slots_in_use',
-      'Sequences holding a batch slot.',
-      live((m) => m.engine.running),
-    ),
-  );
   const drafted = new Map<string, { d: number; a: number }>();
-  for (const m of models) {
+  // Metrics hooks for every instance, also those loaded later through the repository API.
+  const attach = (m: ServedModel) => {
     const model = m.version.id;
     let ewma = 0;
     m.engine.onStep = (s) => {
@@ -76,17 +37,39 @@ async function main(): Promise<void> {
       metrics.tokensPerSecond.set({ model }, ewma);
     };
     m.engine.onFatal = (message) => log('error', `${model}: engine failed: ${message}`);
-  }
+  };
+  const registry = new ModelRegistry({ env, log, onInstance: attach });
+  const live = (f: (m: ServedModel) => number) => () =>
+    registry
+      .serving()
+      .map((m): [Record<string, string>, number] => [{ model: m.version.id }, f(m)]);
+  metrics.registry.add(
+    new Gauge(
+      'worker_queue_depth',
+      'Requests waiting for a slot.',
+      live((m) => m.engine.queued),
+    ),
+  );
+  metrics.registry.add(
+    new Gauge(
+      'worker_slots_in_use',
+      'Sequences holding a batch slot.',
+      live((m) => m.engine.running),
+    ),
+  );
 
-  // Engines load in their threads while the HTTP server comes up (so liveness answers).
-  const started = Promise.allSettled(models.map((m) => m.engine.start()));
+  // Engines load in their threads while the HTTP server comes up (so liveness answers). A
+  // version that fails is reported on /health and /v1/models; the others serve regardless.
+  let booted = false;
+  const started = registry.loadAll().then(() => (booted = true));
 
-  let accepting = false;
+  let accepting = true;
   const ctx: HttpContext = {
-    models,
+    registry,
     metrics,
     env,
-    ready: () => accepting && models.every((m) => m.engine.ready),
+    ready: () => accepting && booted,
+    accepting: () => accepting,
   };
   const server = createWorkerServer(ctx);
   await new Promise<void>((resolve, reject) => {
@@ -97,17 +80,17 @@ async function main(): Promise<void> {
     });
   });
   const { port } = server.address() as AddressInfo;
-  log(
-    'info',
-    `listening on http://${env.WORKER_HOST}:${port} (loading ${models.length} model versions)`,
-  );
+  log('info', `listening on http://${env.WORKER_HOST}:${port} (loading ${env.MODEL_REPOSITORY})`);
 
-  (await started).forEach((r, i) => {
-    const m = models[i] as ServedModel;
-    if (r.status === 'fulfilled') log('info', `${m.version.id} ready on ${m.engine.provider}`);
-    else log('error', `${m.version.id} failed to load: ${String(r.reason)}`);
-  });
-  accepting = true;
+  await started;
+  const entries = registry.list();
+  if (entries.length === 0) log('error', `no model versions found under ${env.MODEL_REPOSITORY}`);
+  const failed = entries.filter((e) => e.state !== 'READY');
+  log(
+    failed.length > 0 ? 'error' : 'info',
+    `${entries.length - failed.length} of ${entries.length} model versions ready` +
+      (failed.length > 0 ? `; failed: ${failed.map((e) => e.id).join(', ')}` : ''),
+  );
 
   // Graceful stop: refuse new work (503, readiness off), let in-flight generations finish for
   // up to SHUTDOWN_GRACE_MS, then cancel the rest, end the engine threads and exit 0.
@@ -120,10 +103,12 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    while (Date.now() < deadline && models.some((m) => m.engine.running + m.engine.queued > 0)) {
+    const busy = () =>
+      registry.drainingCount > 0 || registry.serving().some((m) => m.engine.inFlight > 0);
+    while (Date.now() < deadline && busy()) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    await Promise.all(models.map((m) => m.engine.stop()));
+    await registry.stopAll();
     server.closeAllConnections();
     log('info', 'stopped');
     process.exit(0);

@@ -8,11 +8,17 @@ import { emptyKv, gatherKv, range, type KvBlock, type KvShape, type RowSource } 
 import type { ForwardInput, ForwardOutput } from './model-runner';
 import type { EmittedLogprob } from './protocol';
 import { SamplingError } from './sampler';
-import type { Sequence } from './sequence';
+import type { Emission, Sequence } from './sequence';
 
 /** What the engine needs from a model (ModelRunner, or a fake in tests). */
 export interface Runner {
   readonly shape: KvShape;
+  /**
+   * False for exports without a `position_ids` input (Gemma, Bloom, MPT): they take a token's
+   * position from the physical length of the past, so the padded layout would shift positions.
+   * Absent means true.
+   */
+  readonly takesPositionIds?: boolean;
   forward(input: ForwardInput): Promise<ForwardOutput>;
 }
 
@@ -28,6 +34,38 @@ export interface StepResult {
   accepted: number;
 }
 
+/** What the engine loop needs from a decoding batch, whatever its KV layout. */
+export interface DecodeBatch {
+  readonly rows: readonly Sequence[];
+  readonly size: number;
+  /** Retires finished rows (their valid KV to `retire`), adds `joining`, compacts if asked. */
+  reconcile(
+    joining: readonly Sequence[],
+    retire: (seq: Sequence, kv: KvBlock, tokens: number) => void,
+    forceCompact?: boolean,
+  ): void;
+  step(): Promise<StepResult>;
+}
+
+/**
+ * Verifies one row's draft; a sampling error (no finite logit) ends that row alone rather
+ * than the whole batch.
+ */
+export function acceptRow(
+  seq: Sequence,
+  draft: number[],
+  row: (position: number) => Float32Array,
+): Emission {
+  try {
+    return seq.accept(draft, row);
+  } catch (err) {
+    if (!(err instanceof SamplingError)) throw err;
+    seq.finish = 'error';
+    seq.message = err.message;
+    return { tokens: [], logprobs: null, drafted: draft.length, accepted: 0 };
+  }
+}
+
 /** Masked columns tolerated before the batch is compacted. */
 const MAX_WASTE = 48;
 
@@ -37,7 +75,7 @@ function validCols(mask: Uint8Array, limit: number): Int32Array {
   return Int32Array.from(cols);
 }
 
-export class Batch {
+export class Batch implements DecodeBatch {
   rows: Sequence[] = [];
   private kv: KvBlock;
   private masks: Uint8Array[] = [];
@@ -161,15 +199,7 @@ export class Batch {
       };
       const mask = new Uint8Array(total);
       mask.set(this.masks[b] as Uint8Array);
-      let emission;
-      try {
-        emission = seq.accept(draft, row);
-      } catch (err) {
-        if (!(err instanceof SamplingError)) throw err;
-        seq.finish = 'error';
-        seq.message = err.message;
-        emission = { tokens: [], logprobs: null, drafted: draft.length, accepted: 0 };
-      }
+      const emission = acceptRow(seq, draft, row);
       for (let j = 0; j <= emission.accepted; j++) mask[past + j] = 1;
       seq.kvLength += 1 + emission.accepted;
       this.masks[b] = mask;

@@ -41,8 +41,13 @@ export class EngineClient {
   private worker: Worker | null = null;
   private readonly listeners = new Map<string, GenerationListener>();
   private readonly waiting = new Set<string>();
+  /** Ids the HTTP side cancelled, to tell them from generations cut short by stop(). */
+  private readonly cancelled = new Set<string>();
+  private stopping = false;
   provider: ExecutionProviderName | null = null;
   providerFailures: { provider: string; error: string }[] = [];
+  /** The engine's KV layout, known once ready. */
+  layout: 'padded' | 'grouped' | null = null;
   ready = false;
   onStep: ((stats: StepStats) => void) | null = null;
   onFatal: ((message: string) => void) | null = null;
@@ -64,6 +69,7 @@ export class EngineClient {
     };
     const worker = spawnEngineThread(data);
     this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       this.started = { resolve, reject };
       worker.on('message', (msg: FromEngine) => this.dispatch(msg));
@@ -73,6 +79,7 @@ export class EngineClient {
 
   private started: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private closed: (() => void) | null = null;
+  private exited: Promise<void> = Promise.resolve();
 
   private fail(message: string): void {
     this.ready = false;
@@ -85,6 +92,7 @@ export class EngineClient {
     if (msg.type === 'ready') {
       this.provider = msg.provider;
       this.providerFailures = msg.failures;
+      this.layout = msg.layout;
       this.ready = true;
       this.started?.resolve();
     } else if (msg.type === 'fatal') {
@@ -104,7 +112,14 @@ export class EngineClient {
       const l = this.listeners.get(msg.id);
       this.listeners.delete(msg.id);
       this.waiting.delete(msg.id);
-      l?.onDone(msg.reason, msg.message);
+      const asked = this.cancelled.delete(msg.id);
+      // Cut short by an unload or shutdown, not by its client: an error the client can see,
+      // rather than the silent close a cancellation gets.
+      if (msg.reason === 'cancelled' && this.stopping && !asked) {
+        l?.onDone('error', 'the model was unloaded before this generation finished');
+      } else {
+        l?.onDone(msg.reason, msg.message);
+      }
     }
   }
 
@@ -124,6 +139,10 @@ export class EngineClient {
   get running(): number {
     return this.listeners.size - this.waiting.size;
   }
+  /** Requests submitted and not yet done (waiting or running). */
+  get inFlight(): number {
+    return this.listeners.size;
+  }
 
   /**
    * Submits one generation; throws OverloadedError when the queue is full. Returns a
@@ -141,7 +160,9 @@ export class EngineClient {
     this.waiting.add(request.id);
     this.post({ type: 'submit', request });
     return () => {
-      if (this.listeners.has(request.id)) this.post({ type: 'cancel', id: request.id });
+      if (!this.listeners.has(request.id)) return;
+      this.cancelled.add(request.id);
+      this.post({ type: 'cancel', id: request.id });
     };
   }
 
@@ -155,13 +176,20 @@ export class EngineClient {
     if (!worker) return;
     this.worker = null;
     this.ready = false;
+    this.stopping = true;
+    // A thread that failed to load may already have exited; then there is nothing to wait for.
     const closed = new Promise<void>((resolve) => {
       this.closed = resolve;
-      worker.on('exit', () => resolve());
+      void this.exited.then(resolve);
     });
     worker.postMessage({ type: 'shutdown' } satisfies ToEngine);
-    const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)));
     await Promise.race([closed, timeout]);
+    clearTimeout(timer);
     await worker.terminate();
+    // Requests still listening (the thread died before answering) end now rather than hang.
+    this.failAll('the model was unloaded before this generation finished');
+    this.cancelled.clear();
   }
 }

@@ -23,11 +23,14 @@ function truth(tokens: readonly number[]): Float32Array {
  * A fake decoder honouring the Optimum contract: KV column = (token, position). Each query
  * attends to the valid past columns and the valid new columns up to itself; positions must
  * count the attended tokens, so any masking or position bug changes the output or throws.
+ * Without `position_ids` (Gemma-style) a new token's position is its physical column, as
+ * such exports compute it from the past's length.
  */
 class FakeRunner implements Runner {
   readonly shape = { numLayers: 1, kvHeads: 1, headDim: 2, dtype: 'float32' as const };
   calls = 0;
   maxBatch = 0;
+  constructor(readonly takesPositionIds = true) {}
   async forward(input: ForwardInput): Promise<ForwardOutput> {
     this.calls++;
     this.maxBatch = Math.max(this.maxBatch, input.batch);
@@ -44,7 +47,7 @@ class FakeRunner implements Runner {
             ? [past.arrays[0]![(b * P + c) * 2]!, past.arrays[0]![(b * P + c) * 2 + 1]!]
             : [
                 Number(input.inputIds[b * seqLen + c - P]),
-                Number(input.positionIds[b * seqLen + c - P]),
+                this.takesPositionIds ? Number(input.positionIds[b * seqLen + c - P]) : c,
               ];
         cols.push(entry);
         for (const a of arrays) a.set(entry, (b * T + c) * 2);
@@ -85,8 +88,8 @@ const options: EngineOptions = {
   prefillChunk: 7,
 };
 
-function harness(opts: Partial<EngineOptions> = {}) {
-  const runner = new FakeRunner();
+function harness(opts: Partial<EngineOptions> = {}, takesPositionIds = true) {
+  const runner = new FakeRunner(takesPositionIds);
   const events: FromEngine[] = [];
   const engine = new Engine(runner, { ...options, ...opts }, (m) => events.push(m));
   const outputs = new Map<string, number[]>();
@@ -226,5 +229,52 @@ describe('engine (fake model)', () => {
     await c.drain();
     expect(c.outputs.get('c')).toEqual(greedyReference([7, 7], 62));
     expect(c.done.get('c')).toBe('length');
+  });
+});
+
+describe('engine, export without position_ids (positions from the past length)', () => {
+  it.each([true, false])(
+    'batched greedy output equals plain greedy decoding, late joiners included (speculate=%s)',
+    async (speculate) => {
+      const h = harness({}, false);
+      prompts.forEach((p, i) => h.engine.submit(req(`r${i}`, p, { speculate })));
+      await h.drain(6);
+      // Joiners while others run, one of them sharing a cached prefix.
+      h.engine.submit(req('late', [4, 5, 6, 7, 8, 9, 10, 11, 1], { speculate }));
+      h.engine.submit(req('late2', [8, 8], { speculate, maxTokens: 5 }));
+      await h.drain();
+      prompts.forEach((p, i) => expect(h.outputs.get(`r${i}`)).toEqual(greedyReference(p, 30)));
+      expect(h.outputs.get('late')).toEqual(greedyReference([4, 5, 6, 7, 8, 9, 10, 11, 1], 30));
+      expect(h.outputs.get('late2')).toEqual(greedyReference([8, 8], 5));
+      expect(h.runner.maxBatch).toBeGreaterThan(1);
+    },
+  );
+
+  it('the padded layout would shift its positions (what the grouped layout prevents)', async () => {
+    const h = harness({ kvLayout: 'padded' }, false);
+    prompts.forEach((p, i) => h.engine.submit(req(`r${i}`, p)));
+    await expect(h.drain()).rejects.toThrow(/position/);
+  });
+
+  it('rows of equal length share one forward pass per step', async () => {
+    const h = harness({ prefillChunk: 100 }, false);
+    const same = [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+      [9, 10, 11, 12],
+    ];
+    same.forEach((p, i) => h.engine.submit(req(`s${i}`, p, { speculate: false, maxTokens: 10 })));
+    await h.drain();
+    same.forEach((p, i) => expect(h.outputs.get(`s${i}`)).toEqual(greedyReference(p, 10)));
+    // 3 prefills, then 9 decode steps of the 3 rows together.
+    expect(h.runner.calls).toBe(3 + 9);
+    expect(h.runner.maxBatch).toBe(3);
+  });
+
+  it('the grouped layout is exact for exports with position_ids too', async () => {
+    const h = harness({ kvLayout: 'grouped' });
+    prompts.forEach((p, i) => h.engine.submit(req(`r${i}`, p)));
+    await h.drain();
+    prompts.forEach((p, i) => expect(h.outputs.get(`r${i}`)).toEqual(greedyReference(p, 30)));
   });
 });

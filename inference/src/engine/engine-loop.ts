@@ -4,7 +4,8 @@
  * (reusing the longest cached prefix), add finished prefills to the batch, decode one step.
  * Between steps it yields to the event loop, so cancellations land within one step.
  */
-import { Batch, type Runner } from './batch';
+import { Batch, type DecodeBatch, type Runner } from './batch';
+import { GroupedBatch } from './grouped-batch';
 import { KvCacheManager } from './kv-cache';
 import { bytesPerToken, emptyKv, gatherKv, range, type KvBlock } from './kv-tensors';
 import type { FromEngine, GenerationRequest } from './protocol';
@@ -21,19 +22,29 @@ export interface EngineOptions {
   kvCacheBytes: number;
   maxDraft: number;
   prefillChunk: number;
+  /**
+   * 'padded': one left-padded KV block with masked holes (one forward pass per step; needs a
+   * `position_ids` input to stay exact). 'grouped': gap-free blocks of equal-length rows
+   * (exact for any export). 'auto' (default): grouped exactly when the export has no
+   * `position_ids` input.
+   */
+  kvLayout?: KvLayout;
 }
+
+export type KvLayout = 'auto' | 'padded' | 'grouped';
 
 const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Engine {
   private readonly queue: RequestQueue<Sequence>;
   private readonly prefilling: Sequence[] = [];
-  private readonly batch: Batch;
+  private readonly batch: DecodeBatch;
   readonly cache: KvCacheManager<KvBlock>;
   private readonly limits: Limits;
   private readonly tokenBytes: number;
   private wake: (() => void) | null = null;
   private stopped = false;
+  readonly layout: 'padded' | 'grouped';
 
   constructor(
     private readonly runner: Runner,
@@ -41,7 +52,13 @@ export class Engine {
     private readonly emit: (msg: FromEngine) => void,
   ) {
     this.queue = new RequestQueue(Math.max(1, opts.maxQueue + opts.maxBatch));
-    this.batch = new Batch(runner, opts.contextLength);
+    const layout = opts.kvLayout ?? 'auto';
+    const grouped =
+      layout === 'grouped' || (layout === 'auto' && runner.takesPositionIds === false);
+    this.layout = grouped ? 'grouped' : 'padded';
+    this.batch = grouped
+      ? new GroupedBatch(runner, opts.contextLength)
+      : new Batch(runner, opts.contextLength);
     this.cache = new KvCacheManager(opts.kvCacheBytes);
     this.limits = {
       contextLength: opts.contextLength,

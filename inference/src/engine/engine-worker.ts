@@ -59,7 +59,12 @@ async function main(): Promise<void> {
     else if (msg.type === 'cancel') engine.cancel(msg.id);
     else engine.stop();
   });
-  post({ type: 'ready', provider: loaded.provider, failures: loaded.failures });
+  post({
+    type: 'ready',
+    provider: loaded.provider,
+    failures: loaded.failures,
+    layout: engine.layout,
+  });
   try {
     await engine.run();
   } catch (err) {

@@ -54,7 +54,12 @@ export class ModelRunner {
     private readonly session: ort.InferenceSession,
     readonly shape: KvShape,
     private readonly inputs: Set<string>,
-  ) {}
+  ) {
+    this.takesPositionIds = inputs.has('position_ids');
+  }
+
+  /** False for exports that number tokens from the past's length (Gemma, Bloom, MPT). */
+  readonly takesPositionIds: boolean;
 
   static async load(
     modelPath: string,
@@ -117,7 +122,7 @@ export class ModelRunner {
         input.past.length + seqLen,
       ]),
     };
-    if (this.inputs.has('position_ids')) {
+    if (this.takesPositionIds) {
       feeds.position_ids = new ort.Tensor('int64', input.positionIds, [batch, seqLen]);
     }
     if (this.inputs.has('use_cache_branch')) {

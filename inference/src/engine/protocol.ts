@@ -46,6 +46,8 @@ export type FromEngine =
       type: 'ready';
       provider: ExecutionProviderName;
       failures: { provider: string; error: string }[];
+      /** The KV layout in use ('grouped' for exports without position_ids under 'auto'). */
+      layout: 'padded' | 'grouped';
     }
   | { type: 'fatal'; message: string }
   | { type: 'admitted'; id: string; cachedTokens: number }

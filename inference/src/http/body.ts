@@ -4,7 +4,12 @@ import { ApiError, badRequest } from './errors';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** The parsed body; `undefined` for an empty one when `optional` (bodies the API lets out). */
+export async function readJson(
+  req: IncomingMessage,
+  maxBytes: number,
+  optional = false,
+): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new ApiError(
@@ -35,6 +40,7 @@ export async function readJson(req: IncomingMessage, maxBytes: number): Promise<
   } catch {
     throw badRequest('request body is not valid UTF-8', null, 'invalid_utf8');
   }
+  if (text.trim() === '' && optional) return undefined;
   if (text.trim() === '')
     throw badRequest('request body is empty; expected a JSON object', null, 'invalid_json');
   try {

@@ -1,20 +1,16 @@
-/** What the HTTP layer is given at boot: the served models, metrics and settings. */
-import type { EngineClient } from '../engine/engine-client';
+/** What the HTTP layer is given at boot: the model registry, metrics and settings. */
 import type { WorkerEnv } from '../env';
-import type { ModelTokenizer } from '../models/tokenizer';
-import type { ModelVersion } from '../models/repository';
+import type { ModelRegistry } from '../models/registry';
 import type { WorkerMetrics } from './metrics';
 
-export interface ServedModel {
-  version: ModelVersion;
-  tokenizer: ModelTokenizer;
-  engine: EngineClient;
-}
+export type { ServedModel } from '../models/registry';
 
 export interface HttpContext {
-  models: ServedModel[];
+  registry: ModelRegistry;
   metrics: WorkerMetrics;
   env: WorkerEnv;
-  /** False while loading or shutting down. */
+  /** Server readiness: every model found at boot has loaded or failed, and not shutting down. */
   ready: () => boolean;
+  /** False once shutting down: new work is refused. */
+  accepting: () => boolean;
 }

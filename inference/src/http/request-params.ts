@@ -1,5 +1,4 @@
 /** Turns validated OpenAI parameters into engine parameters (shared by both routes). */
-import { resolveModel } from '../models/repository';
 import type { SamplingParams } from '../engine/sampler';
 import type { HttpContext, ServedModel } from './context';
 import { ApiError, badRequest } from './errors';
@@ -7,30 +6,28 @@ import type { GenerateOptions } from './generate';
 import { predictionText, type PredictionParam } from './schemas';
 
 export function findModel(ctx: HttpContext, id: string): ServedModel {
-  const version = resolveModel(
-    ctx.models.map((m) => m.version),
-    id,
-  );
-  const served = version && ctx.models.find((m) => m.version === version);
-  if (!served) {
+  const entry = ctx.registry.resolve(id);
+  if (!entry || (entry.unloaded && !entry.served)) {
     throw new ApiError(
       404,
-      `The model '${id}' does not exist`,
+      entry ? `The model '${id}' is not loaded` : `The model '${id}' does not exist`,
       'invalid_request_error',
       'model_not_found',
       'model',
     );
   }
-  if (!served.engine.ready) {
+  const served = entry.served;
+  if (!served || !served.engine.ready) {
+    const failed = entry.state === 'UNAVAILABLE';
     throw new ApiError(
       503,
-      `model '${id}' is not ready`,
+      failed
+        ? `model '${id}' failed to load: ${entry.reason}`
+        : `model '${id}' is not ready (${entry.state.toLowerCase()})`,
       'server_error',
-      'model_not_ready',
+      failed ? 'model_unavailable' : 'model_not_ready',
       'model',
-      {
-        'retry-after': '5',
-      },
+      { 'retry-after': failed ? '30' : '5' },
     );
   }
   return served;

@@ -4,9 +4,10 @@ import { readJson } from './body';
 import { handleChat } from './chat';
 import { handleCompletions } from './completions';
 import type { HttpContext } from './context';
-import { ApiError, sendError, toApiError } from './errors';
+import { ApiError, badRequest, sendError, toApiError } from './errors';
 import { ClientGoneError } from './generate';
-import { handleHealth, handleLive, handleModels, handleReady } from './health';
+import { handleHealth, handleLive, handleModelReady, handleModels, handleReady } from './health';
+import { handleRepositoryIndex, handleRepositoryLoad, handleRepositoryUnload } from './repository';
 
 type PostHandler = typeof handleCompletions;
 
@@ -14,6 +15,25 @@ const POST_ROUTES: Record<string, PostHandler> = {
   '/v1/completions': handleCompletions,
   '/v1/chat/completions': handleChat,
 };
+
+const REPOSITORY_MODEL = /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/;
+const MODEL_READY = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/ready$/;
+
+const notAccepting = () =>
+  new ApiError(503, 'worker is shutting down', 'server_error', 'not_ready', null, {
+    'retry-after': '5',
+  });
+
+const methodNotAllowed = (url: string, allowed: string) =>
+  new ApiError(405, `${url} accepts ${allowed}`, 'invalid_request_error', 'method_not_allowed');
+
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest('malformed path segment');
+  }
+}
 
 async function route(
   ctx: HttpContext,
@@ -25,19 +45,39 @@ async function route(
   const method = req.method ?? 'GET';
   const post = POST_ROUTES[url];
   if (post) {
-    if (method !== 'POST')
-      throw new ApiError(405, `${url} accepts POST`, 'invalid_request_error', 'method_not_allowed');
-    if (!ctx.ready()) {
-      throw new ApiError(503, 'worker is not ready', 'server_error', 'not_ready', null, {
-        'retry-after': '5',
-      });
-    }
+    if (method !== 'POST') throw methodNotAllowed(url, 'POST');
+    // Per-model readiness is checked when the model is resolved: a model still loading or
+    // broken answers 503 for itself only.
+    if (!ctx.accepting()) throw notAccepting();
     const body = await readJson(req, ctx.env.WORKER_MAX_BODY_BYTES);
     await post(ctx, body, res, req, signal);
     return;
   }
+  if (url === '/v2/repository/index') {
+    // Triton's verb is POST; GET is accepted too (the KServe docs show it).
+    if (method !== 'POST' && method !== 'GET') throw methodNotAllowed(url, 'POST or GET');
+    const body =
+      method === 'POST' ? await readJson(req, ctx.env.WORKER_MAX_BODY_BYTES, true) : undefined;
+    handleRepositoryIndex(ctx, body, res);
+    return;
+  }
+  const repo = REPOSITORY_MODEL.exec(url);
+  if (repo) {
+    if (method !== 'POST') throw methodNotAllowed(url, 'POST');
+    if (!ctx.accepting()) throw notAccepting();
+    const name = segment(repo[1] as string);
+    const body = await readJson(req, ctx.env.WORKER_MAX_BODY_BYTES, true);
+    if (repo[2] === 'load') await handleRepositoryLoad(ctx, name, body, res);
+    else await handleRepositoryUnload(ctx, name, body, res);
+    return;
+  }
   if (method !== 'GET' && method !== 'HEAD') {
     throw new ApiError(404, `no route ${method} ${url}`, 'invalid_request_error', 'not_found');
+  }
+  const ready = MODEL_READY.exec(url);
+  if (ready) {
+    const version = ready[2] === undefined ? null : segment(ready[2]);
+    return handleModelReady(ctx, res, segment(ready[1] as string), version);
   }
   switch (url) {
     case '/health':

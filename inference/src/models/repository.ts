@@ -1,6 +1,6 @@
 /**
  * A Triton-style model repository: <root>/<name>/<version>/{model.onnx, tokenizer.json,
- * config.json}. Every complete version is served; `name` alone means its highest version.
+ * config.json}. Every version found is loaded; `name` alone means its highest version.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,46 +20,76 @@ export interface ModelVersion {
 
 const REQUIRED = ['model.onnx', 'tokenizer.json', 'config.json'];
 
-export function scanRepository(root: string): ModelVersion[] {
-  if (!existsSync(root)) throw new Error(`model repository ${root} does not exist`);
-  const found: ModelVersion[] = [];
-  for (const name of readdirSync(root).sort()) {
-    const modelDir = path.join(root, name);
-    if (!statSync(modelDir).isDirectory()) continue;
-    for (const v of readdirSync(modelDir)) {
-      if (!/^\d+$/.test(v)) continue;
-      const dir = path.join(modelDir, v);
-      if (!REQUIRED.every((f) => existsSync(path.join(dir, f)))) continue;
-      let config: ModelConfig;
-      try {
-        config = parseModelConfig(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')));
-      } catch (err) {
-        throw new Error(`${dir}/config.json: ${err instanceof Error ? err.message : String(err)}`);
-      }
-      const weightBytes = readdirSync(dir)
-        .filter((f) => f.endsWith('.onnx') || f.endsWith('.onnx_data') || f.endsWith('.onnx.data'))
-        .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
-      const version = Number(v);
-      found.push({
-        name,
-        version,
-        id: `${name}/${version}`,
-        dir,
-        modelPath: path.join(dir, 'model.onnx'),
-        config,
-        weightBytes,
-      });
-    }
-  }
-  return found.sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+/** A version folder that could not be read, with the reason (reported, never fatal). */
+export interface BrokenVersion {
+  name: string;
+  version: number;
+  id: string;
+  dir: string;
+  reason: string;
 }
 
-/** Resolves "<name>/<version>", "<name>:<version>" or "<name>" (highest version). */
-export function resolveModel(
-  models: readonly ModelVersion[],
-  id: string,
-): ModelVersion | undefined {
-  const exact = models.find((m) => m.id === id || `${m.name}:${m.version}` === id);
-  if (exact) return exact;
-  return models.filter((m) => m.name === id).sort((a, b) => b.version - a.version)[0];
+export interface ScanResult {
+  versions: ModelVersion[];
+  broken: BrokenVersion[];
+}
+
+/** Model names are folder names: no path separators or dot-dot, so a name cannot leave the root. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function readVersion(name: string, version: number, dir: string): ModelVersion {
+  const missing = REQUIRED.filter((f) => !existsSync(path.join(dir, f)));
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}`);
+  let config: ModelConfig;
+  try {
+    config = parseModelConfig(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')));
+  } catch (err) {
+    throw new Error(`config.json: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const weightBytes = readdirSync(dir)
+    .filter((f) => f.endsWith('.onnx') || f.endsWith('.onnx_data') || f.endsWith('.onnx.data'))
+    .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+  return {
+    name,
+    version,
+    id: `${name}/${version}`,
+    dir,
+    modelPath: path.join(dir, 'model.onnx'),
+    config,
+    weightBytes,
+  };
+}
+
+/**
+ * The numbered version folders of one model (or of every model when `only` is omitted). A
+ * folder that cannot be read (a file missing, a bad config.json) is listed in `broken` with
+ * its reason, so one bad folder never hides the others.
+ */
+export function scanModels(root: string, only?: string): ScanResult {
+  if (!existsSync(root)) throw new Error(`model repository ${root} does not exist`);
+  const result: ScanResult = { versions: [], broken: [] };
+  const names = only === undefined ? readdirSync(root).sort() : [only];
+  for (const name of names) {
+    const modelDir = path.join(root, name);
+    if (!MODEL_NAME.test(name) || !existsSync(modelDir) || !statSync(modelDir).isDirectory())
+      continue;
+    for (const v of readdirSync(modelDir)) {
+      const dir = path.join(modelDir, v);
+      if (!/^\d+$/.test(v) || !statSync(dir).isDirectory()) continue;
+      const version = Number(v);
+      try {
+        result.versions.push(readVersion(name, version, dir));
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        result.broken.push({ name, version, id: `${name}/${version}`, dir, reason });
+      }
+    }
+  }
+  result.versions.sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
+  return result;
+}
+
+/** The versions that can be read (benchmarks and tools; the worker uses scanModels). */
+export function scanRepository(root: string): ModelVersion[] {
+  return scanModels(root).versions;
 }
