@@ -55,6 +55,24 @@ const serverEnvSchema = z.object({
   OUTBOX_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   /** Outbox rows claimed and sent in one request per sink and round. */
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Delivered outbox rows are deleted after this many hours. */
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(24),
+  /** Generations acknowledged but not yet stored, at most; beyond, suggestions say `recorded: false`. */
+  GENERATION_QUEUE_CAPACITY: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  /** Generations stored per unit (end user) and minute, at most; the rest answer unrecorded. */
+  GENERATIONS_PER_UNIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(240),
+  /** Requests per minute to the end-user endpoints (suggestions, feedback), per client address. */
+  RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(3000),
+  /** The same per unit id, and per signed-in user. */
+  RATE_LIMIT_PER_UNIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  /** Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none). */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Let people who are not signed in use /write and the end-user endpoints. */
+  ALLOW_ANONYMOUS_WRITE: booleanFlag.default(false),
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;

@@ -76,8 +76,16 @@ function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
 export function toPublicError(error: unknown): PublicError {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
   if (cause instanceof DomainError) {
-    return { status: transport[cause.code].http, code: cause.code, message: cause.message };
+    const fieldErrors = cause.details?.fieldErrors as Record<string, string[]> | undefined;
+    return {
+      status: transport[cause.code].http,
+      code: cause.code,
+      message: cause.message,
+      ...(fieldErrors ? { fieldErrors } : {}),
+    };
   }
+  const conflict = uniqueViolationOf(cause);
+  if (conflict) return { status: 409, code: 'CONFLICT', message: conflict };
   if (cause instanceof z.ZodError) {
     const fieldErrors = fieldErrorsOf(cause);
     const first = Object.entries(fieldErrors)[0];
@@ -97,6 +105,18 @@ export function toPublicError(error: unknown): PublicError {
     };
   }
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: MASKED_MESSAGE };
+}
+
+/**
+ * A unique key lost to a concurrent request (two creates of one email at once) is the caller's
+ * conflict, not our fault: Prisma reports it as P2002, raw SQL through pg as SQLSTATE 23505.
+ */
+function uniqueViolationOf(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const { code, meta } = error as { code?: unknown; meta?: { target?: unknown } };
+  if (code !== 'P2002' && code !== '23505') return null;
+  const target = Array.isArray(meta?.target) ? meta.target.join(', ') : null;
+  return `This already exists${target ? ` (${target} must be unique)` : ''}; reload and try again`;
 }
 
 export function trpcCodeFor(error: PublicError): TRPCError['code'] {

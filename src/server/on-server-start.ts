@@ -3,12 +3,13 @@ import { auth } from '~/features/auth/server/app-auth';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from './db';
 import { env } from './env';
-import { startOutboxDispatcher } from './jobs/outbox-dispatcher';
+import { startOutboxDispatcher, startOutboxPruner } from './jobs/outbox-dispatcher';
 
 export async function onServerStart(): Promise<void> {
   const { ADMIN_EMAIL, ADMIN_PASSWORD, DATABASE_URL } = env();
   if (!DATABASE_URL) return; // `next build` and tools without a database
   startOutboxDispatcher(db(), env());
+  startOutboxPruner(db(), env());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
   await startSuggestions(db()).catch((error: unknown) =>
     console.error('Could not mirror the AI features to the database:', error),

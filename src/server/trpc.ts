@@ -10,6 +10,7 @@ import {
   trpcCodeFor,
   UnauthorizedError,
 } from './errors';
+import { assertStorableText } from './input-hygiene';
 
 export interface SessionUser {
   id: string;
@@ -79,8 +80,14 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+// Text PostgreSQL cannot store is refused before any procedure sees it (see input-hygiene.ts).
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  assertStorableText(await getRawInput());
+  return next();
+});
+
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(domainErrors);
+export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
 /** Any signed-in user. */
 export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -10,6 +10,7 @@ import { suggestAny } from '~/features/suggestions/server/suggestions-service';
 import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import type { Db } from '../db';
 import { DomainError, toPublicError } from '../errors';
+import { readJsonBody } from './read-json-body';
 
 /** 500 events of a few hundred bytes each fit comfortably. */
 const FEEDBACK_MAX_BODY_BYTES = 1024 * 1024;
@@ -45,19 +46,14 @@ export function createPublicApi(getDb: () => Db) {
       },
     }),
     async (c) => {
-      const body: unknown = await c.req.json().catch(() => {
-        throw new DomainError('BAD_REQUEST', 'The body must be JSON');
-      });
-      return c.json(await ingestFeedbackBody(getDb(), body));
+      return c.json(await ingestFeedbackBody(getDb(), await readJsonBody(c.req.raw)));
     },
   );
 
   // A suggestion for non-browser clients: the body of suggestions.complete, or of a rewrite
   // (featureId "rewrite", answered whole). Backend trouble degrades to a fallback tier, never 5xx.
   app.post('/suggestions', requireApiKey, async (c) => {
-    const body: unknown = await c.req.json().catch(() => {
-      throw new DomainError('BAD_REQUEST', 'The body must be a JSON object');
-    });
+    const body = await readJsonBody(c.req.raw);
     const { response } = await suggestAny(suggestionRuntime(getDb()), body, c.req.raw.signal);
     return c.json(response);
   });

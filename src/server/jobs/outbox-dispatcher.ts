@@ -2,6 +2,7 @@ import {
   claimOutboxRows,
   markOutboxDelivered,
   markOutboxFailed,
+  pruneDeliveredOutbox,
   type Backoff,
 } from '~/features/feedback/server/outbox';
 import { configuredSinks } from '~/features/feedback/server/sinks/configured-sinks';
@@ -155,7 +156,7 @@ export function startOutboxDispatcher(
   const sinks = configuredSinks(env);
   if (sinks.length === 0) {
     console.log(
-      '  Outbox: no sink configured; PostHog/OTel copies are kept until POSTHOG_API_KEY or OTEL_EXPORTER_OTLP_ENDPOINT is set.',
+      '  Outbox: no sink configured; set POSTHOG_API_KEY or OTEL_EXPORTER_OTLP_ENDPOINT to send PostHog/OTel copies.',
     );
     return null;
   }
@@ -168,4 +169,20 @@ export function startOutboxDispatcher(
   dispatcher.start();
   globalForJobs.flywheelOutboxDispatcher = dispatcher;
   return dispatcher;
+}
+
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Deletes delivered outbox rows once they are older than the retention period, at most once a
+ * minute and in bounded chunks (several instances may run it: SKIP LOCKED keeps them apart).
+ */
+export function startOutboxPruner(db: Db, env: Pick<ServerEnv, 'OUTBOX_RETENTION_HOURS'>) {
+  const globalForPruner = globalThis as unknown as { flywheelOutboxPruner?: NodeJS.Timeout };
+  if (globalForPruner.flywheelOutboxPruner) return;
+  const prune = () =>
+    void pruneDeliveredOutbox(db, new Date(Date.now() - env.OUTBOX_RETENTION_HOURS * 3_600_000))
+      .then((n) => n > 0 && console.log(`outbox: pruned ${n} delivered rows`))
+      .catch((error: unknown) => console.warn(`outbox: prune failed: ${String(error)}`));
+  globalForPruner.flywheelOutboxPruner = setInterval(prune, PRUNE_EVERY_MS).unref();
 }

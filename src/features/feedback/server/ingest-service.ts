@@ -1,5 +1,6 @@
 import type { Db } from '~/server/db';
-import { DomainError } from '~/server/errors';
+import { env } from '~/server/env';
+import { awaitPendingWrites } from '~/server/pending-writes';
 import {
   ingestInputSchema,
   type FeedbackEvent,
@@ -7,7 +8,7 @@ import {
   type IngestResult,
   type RejectReason,
 } from '../events';
-import { OUTBOX_SINKS } from './outbox';
+import { configuredSinkNames, type OutboxSinkName } from './outbox';
 
 /** Client clocks further than this from ours are clamped (the value sent is kept in the payload). */
 export const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
@@ -15,12 +16,18 @@ export const MAX_CLOCK_SKEW_MS = 24 * 3_600_000;
 export interface IngestOptions {
   /** The server clock; tests pin it. */
   now?: () => Date;
+  /** Outbox sinks to copy to (default: the configured ones). */
+  sinks?: readonly OutboxSinkName[];
 }
 
-// One statement stores the events and their outbox copies: a statement is its own transaction,
-// so either all of it lands or none, and it is a single round trip (ingest is the hot path).
-// ON CONFLICT DO NOTHING makes retries idempotent; RETURNING tells which events are new, and only
-// new events get outbox rows, so concurrent copies of one batch produce one row each.
+// One statement checks ownership, stores the events and their outbox copies: a statement is its
+// own transaction, so all of it lands or none, and it is one round trip (ingest is the hot path).
+// - Only events whose generation belongs to the caller's unit are inserted; the others come back
+//   with why, in the same result.
+// - Rows are inserted in clientEventId order and copies in (sink, clientEventId) order: two
+//   batches that overlap in any order wait for each other instead of deadlocking.
+// - ON CONFLICT DO NOTHING makes retries idempotent; RETURNING tells which events are new, and
+//   only new events get outbox rows, one per configured sink.
 // Timestamps are bound as UTC ISO strings: the columns are `timestamp(3)` without zone, holding
 // UTC as Prisma does, and a cast to `timestamp` drops the "Z" instead of applying the session zone.
 export const INSERT_EVENTS_SQL = `
@@ -28,16 +35,20 @@ WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
     AS t("clientEventId", "generationId", "type", "payload", "clientTs")
 ),
+checked AS (
+  SELECT i.*, g."unitId" AS owner
+  FROM input i LEFT JOIN "generation" g ON g."id" = i."generationId"
+),
 ins AS (
   INSERT INTO "feedback_event" ("id", "clientEventId", "generationId", "type", "payload", "clientTs", "serverTs")
-  SELECT gen_random_uuid()::text, i."clientEventId", i."generationId", i."type"::"FeedbackType",
-         i."payload"::jsonb, i."clientTs"::timestamp(3), $6::timestamp(3)
-  FROM input i
+  SELECT gen_random_uuid()::text, c."clientEventId", c."generationId", c."type"::"FeedbackType",
+         c."payload"::jsonb, c."clientTs"::timestamp(3), $6::timestamp(3)
+  FROM checked c WHERE c.owner = $8::text
+  ORDER BY c."clientEventId"
   ON CONFLICT DO NOTHING
   RETURNING "clientEventId", "generationId", "type", "payload", "clientTs", "serverTs"
 ),
-sinks AS (SELECT unnest($7::text[]) AS sink),
-feedback_copies AS (
+copies AS (
   INSERT INTO "outbox" ("sink", "kind", "aggregateId", "payload", "createdAt", "availableAt")
   SELECT s.sink, 'feedback', ins."clientEventId",
          jsonb_build_object(
@@ -46,17 +57,15 @@ feedback_copies AS (
            'clientTs', to_char(ins."clientTs", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'serverTs', to_char(ins."serverTs", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          $6::timestamp(3), $6::timestamp(3)
-  FROM ins CROSS JOIN sinks s
-  ON CONFLICT DO NOTHING
-),
-generation_copies AS (
-  INSERT INTO "outbox" ("sink", "kind", "aggregateId", "payload", "createdAt", "availableAt")
-  SELECT s.sink, 'generation', g.id, jsonb_build_object('generationId', g.id),
-         $6::timestamp(3), $6::timestamp(3)
-  FROM (SELECT DISTINCT "generationId" AS id FROM ins) g CROSS JOIN sinks s
+  FROM ins CROSS JOIN unnest($7::text[]) AS s(sink)
+  ORDER BY s.sink, ins."clientEventId"
   ON CONFLICT DO NOTHING
 )
-SELECT "clientEventId" FROM ins`;
+SELECT "clientEventId", NULL AS "reason" FROM ins
+UNION ALL
+SELECT "clientEventId",
+       CASE WHEN owner IS NULL THEN 'generation_not_found' ELSE 'generation_of_other_unit' END
+FROM checked WHERE owner IS DISTINCT FROM $8::text`;
 
 /** Validates an untyped body (HTTP routes) and ingests it; zod errors become field-level 400s. */
 export function ingestFeedbackBody(db: Db, body: unknown, options?: IngestOptions) {
@@ -65,8 +74,9 @@ export function ingestFeedbackBody(db: Db, body: unknown, options?: IngestOption
 
 /**
  * Stores a batch of feedback events idempotently, with their PostHog/OTel copies in the outbox.
- * Events for unknown generations or for another unit's generations are reported, not stored; a
- * batch with nothing acceptable is refused as a whole so the client sees why.
+ * Events for unknown generations or for another unit's generations are not stored and are listed
+ * in `rejected`; the rest of the batch is stored all the same (the client drops rejected events
+ * for good rather than resending them).
  */
 export async function ingestFeedback(
   db: Db,
@@ -80,30 +90,13 @@ export async function ingestFeedback(
   for (const event of input.events) unique.set(event.clientEventId, event);
   const inBatchDuplicates = input.events.length - unique.size;
 
-  const generationIds = [...new Set([...unique.values()].map((e) => e.generationId))];
-  const generations = await db.generation.findMany({
-    where: { id: { in: generationIds } },
-    select: { id: true, unitId: true },
-  });
-  const unitOf = new Map(generations.map((g) => [g.id, g.unitId]));
+  // A suggestion answered a moment ago may still be in the generation writer's queue.
+  await awaitPendingWrites(new Set([...unique.values()].map((e) => e.generationId)));
 
-  const rejected: IngestResult['rejected'] = [];
-  const acceptable: FeedbackEvent[] = [];
-  for (const event of unique.values()) {
-    const owner = unitOf.get(event.generationId);
-    const reason: RejectReason | null =
-      owner === undefined
-        ? 'generation_not_found'
-        : owner !== input.unitId
-          ? 'generation_of_other_unit'
-          : null;
-    if (reason) rejected.push({ clientEventId: event.clientEventId, reason });
-    else acceptable.push(event);
-  }
-  if (acceptable.length === 0) throw nothingAcceptable(rejected);
-
-  const rows = acceptable.map((event) => toRow(event, serverTs));
-  const inserted = await db.$queryRawUnsafe<{ clientEventId: string }[]>(
+  const rows = [...unique.values()]
+    .map((event) => toRow(event, serverTs))
+    .sort((a, b) => (a.clientEventId < b.clientEventId ? -1 : 1));
+  const result = await db.$queryRawUnsafe<{ clientEventId: string; reason: RejectReason | null }[]>(
     INSERT_EVENTS_SQL,
     rows.map((r) => r.clientEventId),
     rows.map((r) => r.generationId),
@@ -111,12 +104,18 @@ export async function ingestFeedback(
     rows.map((r) => r.payload),
     rows.map((r) => r.clientTs),
     serverTs.toISOString(),
-    [...OUTBOX_SINKS],
+    options.sinks ?? configuredSinkNames(env()),
     input.unitId,
   );
+  const rejected: IngestResult['rejected'] = [];
+  let accepted = 0;
+  for (const row of result) {
+    if (row.reason) rejected.push({ clientEventId: row.clientEventId, reason: row.reason });
+    else accepted++;
+  }
   return {
-    accepted: inserted.length,
-    duplicates: inBatchDuplicates + acceptable.length - inserted.length,
+    accepted,
+    duplicates: inBatchDuplicates + rows.length - rejected.length - accepted,
     rejected,
   };
 }
@@ -138,21 +137,4 @@ function toRow(event: FeedbackEvent, serverTs: Date) {
 /** Keeps a client timestamp within MAX_CLOCK_SKEW_MS of the server's clock. */
 export function clampClientTs(clientTs: number, serverMs: number): number {
   return Math.min(serverMs + MAX_CLOCK_SKEW_MS, Math.max(serverMs - MAX_CLOCK_SKEW_MS, clientTs));
-}
-
-function nothingAcceptable(rejected: IngestResult['rejected']): DomainError {
-  const byReason = new Map<string, string[]>();
-  for (const r of rejected)
-    byReason.set(r.reason, [...(byReason.get(r.reason) ?? []), r.clientEventId]);
-  const reasons = [...byReason.entries()]
-    .map(
-      ([reason, ids]) =>
-        `${reason} (${ids.length}: ${ids.slice(0, 3).join(', ')}${ids.length > 3 ? ', …' : ''})`,
-    )
-    .join('; ');
-  return new DomainError(
-    'BAD_REQUEST',
-    `None of the ${rejected.length} events could be stored: ${reasons}`,
-    { rejected },
-  );
 }

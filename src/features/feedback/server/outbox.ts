@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
+import type { ServerEnv } from '~/server/env';
 
 /**
  * The outbox holds the copies of generations and feedback that PostHog and OpenTelemetry
- * receive. Rows are written in the transaction that stores the original (so a copy exists iff
- * the original does) and delivered later by src/server/jobs/outbox-dispatcher.ts.
+ * receive. Rows are written by the statement that stores the original (so a copy exists iff
+ * the original does), delivered later by src/server/jobs/outbox-dispatcher.ts, and deleted
+ * once delivered and older than the retention period.
  */
 export const OUTBOX_SINKS = ['posthog', 'otel'] as const;
 export type OutboxSinkName = (typeof OUTBOX_SINKS)[number];
@@ -31,37 +32,17 @@ export interface OutboxRow {
   attempts: number;
 }
 
-type OutboxWriter = {
-  outbox: {
-    createMany(args: {
-      data: Prisma.OutboxCreateManyInput[];
-      skipDuplicates?: boolean;
-    }): Promise<unknown>;
-  };
-};
-
 /**
- * For the suggestions gateway: call it with the transaction client that creates the Generation,
- * so the PostHog `$ai_generation` event and the OTel span are guaranteed to follow. Idempotent
- * (one row per sink and generation); ingest also calls the equivalent for generations it meets,
- * so a generation stored without it is still copied once its first feedback arrives.
+ * The sinks the environment configures: copies are made only for these (a copy nobody will
+ * deliver would only grow the table and slow ingest).
  */
-export async function enqueueGenerationCopy(
-  tx: OutboxWriter,
-  generation: { id: string },
-  now = new Date(),
-): Promise<void> {
-  await tx.outbox.createMany({
-    data: OUTBOX_SINKS.map((sink) => ({
-      sink,
-      kind: 'generation',
-      aggregateId: generation.id,
-      payload: { generationId: generation.id },
-      createdAt: now,
-      availableAt: now,
-    })),
-    skipDuplicates: true,
-  });
+export function configuredSinkNames(
+  env: Pick<ServerEnv, 'POSTHOG_API_KEY' | 'OTEL_EXPORTER_OTLP_ENDPOINT'>,
+): OutboxSinkName[] {
+  const names: OutboxSinkName[] = [];
+  if (env.POSTHOG_API_KEY) names.push('posthog');
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) names.push('otel');
+  return names;
 }
 
 /**
@@ -168,4 +149,29 @@ export async function markOutboxFailed(
     options.backoff.maxMs,
     claim.lease.toISOString(),
   );
+}
+
+/**
+ * Deletes delivered rows older than `olderThan`, at most `chunk` per statement so no statement
+ * holds many locks or a long transaction. Returns how many went.
+ */
+export async function pruneDeliveredOutbox(
+  db: Db,
+  olderThan: Date,
+  { chunk = 5_000, maxChunks = 20 } = {},
+): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < maxChunks; i++) {
+    const deleted = await db.$executeRawUnsafe(
+      `DELETE FROM "outbox" WHERE "id" IN (
+         SELECT "id" FROM "outbox"
+         WHERE "deliveredAt" IS NOT NULL AND "deliveredAt" < $1::timestamp(3)
+         LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      olderThan.toISOString(),
+      chunk,
+    );
+    total += deleted;
+    if (deleted < chunk) break;
+  }
+  return total;
 }

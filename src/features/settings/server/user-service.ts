@@ -18,12 +18,15 @@ export async function createUser(
   input: { name: string; email: string; password: string; role: Role },
 ): Promise<{ id: string }> {
   const email = input.email.toLowerCase();
-  if (await db.user.findUnique({ where: { email } })) {
-    throw new DomainError('CONFLICT', `A user with the email ${email} already exists`);
-  }
-  const { user } = await auth.api.createUser({
-    body: { name: input.name, email, password: input.password, role: input.role },
-  });
+  const exists = () => new DomainError('CONFLICT', `A user with the email ${email} already exists`);
+  if (await db.user.findUnique({ where: { email } })) throw exists();
+  const { user } = await auth.api
+    .createUser({ body: { name: input.name, email, password: input.password, role: input.role } })
+    .catch(async (error: unknown) => {
+      // A concurrent create of the same email won the unique key between our check and insert.
+      if (await db.user.findUnique({ where: { email }, select: { id: true } })) throw exists();
+      throw error;
+    });
   await recordAudit(
     db,
     { type: actorId ? 'user' : 'system', userId: actorId },

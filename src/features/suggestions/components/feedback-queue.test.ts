@@ -74,4 +74,63 @@ describe('FeedbackQueue', () => {
     await queue.flush();
     expect(queue.size).toBe(0);
   });
+
+  it('drops only the event the server refuses for good; newer events are not blocked', async () => {
+    const storage = new MemoryStorage();
+    const stored: string[] = [];
+    let requests = 0;
+    // The server refuses any batch holding the poisoned event with a 400, like a tRPC client error.
+    const send = (batch: FeedbackBatch) => {
+      requests++;
+      if (batch.events.some((e) => e.payload && 'poison' in e.payload))
+        return Promise.reject(Object.assign(new Error('bad'), { data: { httpStatus: 400 } }));
+      stored.push(...batch.events.map((e) => e.clientEventId));
+      return Promise.resolve();
+    };
+    const queue = new FeedbackQueue('u', send, () => true, storage);
+    for (let i = 0; i < 150; i++) {
+      queue.add(
+        i === 97
+          ? { ...shown, payload: { ...shown.payload, poison: true } as typeof shown.payload }
+          : shown,
+      );
+    }
+    await queue.flush();
+    expect(queue.size).toBe(0);
+    expect(stored).toHaveLength(149);
+    expect(new Set(stored).size).toBe(149);
+    expect(requests).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(150)) + 2);
+
+    // Later events flow at once.
+    queue.add(shown);
+    await queue.flush();
+    expect(stored).toHaveLength(150);
+  });
+
+  it('keeps and retries batches on network errors, 5xx, 401, 403, 408 and 429', async () => {
+    for (const failure of [
+      new Error('Failed to fetch'),
+      ...[500, 502, 503, 401, 403, 408, 429].map((httpStatus) =>
+        Object.assign(new Error(String(httpStatus)), { data: { httpStatus } }),
+      ),
+    ]) {
+      const storage = new MemoryStorage();
+      let fail = true;
+      const sent: FeedbackBatch[] = [];
+      const send = (batch: FeedbackBatch) => {
+        if (fail) return Promise.reject(failure);
+        sent.push(batch);
+        return Promise.resolve();
+      };
+      const queue = new FeedbackQueue('u', send, () => true, storage);
+      queue.add(shown);
+      queue.add(shown);
+      await queue.flush();
+      expect(queue.size).toBe(2);
+      fail = false;
+      await queue.flush();
+      expect(sent.flatMap((b) => b.events)).toHaveLength(2);
+      expect(queue.size).toBe(0);
+    }
+  });
 });

@@ -69,14 +69,15 @@ export class InlineCompletion {
       )
         return;
       const { generationId, text, tier } = result;
-      if (!text || !generationId) return;
+      if (!text) return;
+      // A suggestion the server could not record (generationId null) is shown without feedback.
       view.dispatch({
         effects: showSuggestion.of({ generationId, tier, pos: cursor.head, original: text }),
       });
       requestAnimationFrame(() => {
         performance.mark('suggest:painted');
         performance.measure('suggest:request-to-paint', 'suggest:request', 'suggest:painted');
-        this.onPainted(generationId, responseAt);
+        if (generationId) this.onPainted(generationId, responseAt);
       });
     } catch {
       // Aborted or failed: the user simply gets no suggestion.

@@ -1,14 +1,13 @@
 /**
- * Stores a Generation after the suggestion has been computed. The caller does not wait for it
- * (the user should not pay for our bookkeeping) and a failed write never breaks the suggestion:
- * it is logged, and the suggestion is shown anyway.
+ * Records a Generation after the suggestion has been computed. The caller does not wait for the
+ * write (the user should not pay for our bookkeeping) and a failed write never breaks the
+ * suggestion: the answer says whether it was recorded, and a metric counts what was not.
  */
 import { createHash } from 'node:crypto';
-import { enqueueGenerationCopy } from '~/features/feedback/server/outbox';
-import type { Db } from '~/server/db';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { FeatureDeclaration } from './feature-registry';
-import { ensureFeatures } from './feature-sync';
 import type { GatewayResult } from './gateway';
+import { notRecorded, type GenerationRow, type GenerationWriter } from './generation-writer';
 import { redact } from './redaction';
 
 /** The sampling seed: a pure function of the generation id (so a generation can be replayed). */
@@ -28,45 +27,72 @@ export interface GenerationRecord {
   result: GatewayResult;
 }
 
-export async function storeGeneration(db: Db, record: GenerationRecord): Promise<void> {
+/** The stored row: prompt and output redacted by the feature's policy. */
+export function toGenerationRow(record: GenerationRecord, now = new Date()): GenerationRow {
   const { result, feature } = record;
-  await ensureFeatures(db);
   const { prompt, output } = redact(feature.redaction, {
     prompt: record.prompt,
     output: result.text,
   });
-  await db.$transaction(async (tx) => {
-    const generation = await tx.generation.create({
-      data: {
-        id: record.id,
-        featureId: feature.id,
-        modelVersionId: result.model?.id ?? null,
-        experimentId: record.experimentId ?? null,
-        armId: record.armId ?? null,
-        unitId: record.unitId,
-        tier: result.tier,
-        backend: result.backend,
-        seed: BigInt(record.seed),
-        prompt,
-        output,
-        promptTokens: result.promptTokens,
-        completionTokens: result.completionTokens,
-        ttftMs: result.ttftMs,
-        latencyMs: result.latencyMs,
-        error: result.aborted ? 'aborted by the caller' : result.error,
-        traceId: result.traceId,
-      },
-      select: { id: true },
-    });
+  return {
+    id: record.id,
+    featureId: feature.id,
+    modelVersionId: result.model?.id ?? null,
+    experimentId: record.experimentId ?? null,
+    armId: record.armId ?? null,
+    unitId: record.unitId,
+    tier: result.tier,
+    backend: result.backend,
+    seed: record.seed,
+    prompt,
+    output,
+    promptTokens: result.promptTokens,
+    completionTokens: result.completionTokens,
+    ttftMs: result.ttftMs,
+    latencyMs: result.latencyMs,
+    error: result.aborted ? 'aborted by the caller' : result.error,
+    traceId: result.traceId,
+    createdAt: now,
     // Abandoned requests (a newer keystroke) stay in our table for latency analysis but are not
     // product events: PostHog and the trace backend only get suggestions that were answered.
-    if (!result.aborted) await enqueueGenerationCopy(tx, generation);
-  });
+    copy: !result.aborted,
+  };
 }
 
-/** Fire-and-forget form: resolves when done, never rejects. */
-export function persistGeneration(db: Db, record: GenerationRecord): Promise<void> {
-  return storeGeneration(db, record).catch((error: unknown) => {
-    console.error(`suggestions: could not store generation ${record.id}:`, error);
-  });
+export interface Recorded {
+  recorded: boolean;
+  /** Settles when the row is stored or given up; never rejects. */
+  stored: Promise<void>;
+}
+
+/**
+ * Caps the Generations one unit can store per minute (a client inventing keystrokes cannot
+ * fill the table), then hands the row to the writer.
+ */
+export class GenerationRecorder {
+  private readonly perUnit: RateLimiterMemory;
+
+  constructor(
+    private readonly writer: GenerationWriter,
+    perUnitPerMinute: number,
+  ) {
+    this.perUnit = new RateLimiterMemory({
+      keyPrefix: 'generations-per-unit',
+      points: perUnitPerMinute,
+      duration: 60,
+    });
+  }
+
+  async record(record: GenerationRecord): Promise<Recorded> {
+    const allowed = await this.perUnit.consume(record.unitId).then(
+      () => true,
+      () => false,
+    );
+    if (!allowed) {
+      notRecorded().inc({ reason: 'unit_cap' });
+      return { recorded: false, stored: Promise.resolve() };
+    }
+    const stored = this.writer.offer(toGenerationRow(record));
+    return stored ? { recorded: true, stored } : { recorded: false, stored: Promise.resolve() };
+  }
 }

@@ -7,6 +7,7 @@
  * `done` from a fallback, at worst `tier: "none", text: ""`. Bad input is a 4xx JSON answer.
  */
 import { toPublicError } from '~/server/errors';
+import { readJsonBody } from '~/server/http/read-json-body';
 import { rewriteSuggestion } from './suggestions-service';
 import type { SuggestionRuntime } from './suggestions-runtime';
 import { getFeature } from './feature-registry';
@@ -29,12 +30,9 @@ export async function handleRewriteRequest(
 ): Promise<Response> {
   let input;
   try {
-    const body: unknown = await req.json();
-    input = rewriteInput.parse(body);
+    input = rewriteInput.parse(await readJsonBody(req));
     getFeature(input.featureId); // 404 before the stream starts
   } catch (error) {
-    if (error instanceof SyntaxError)
-      return json(400, { error: { code: 'BAD_REQUEST', message: 'The body must be JSON' } });
     return errorResponse(error);
   }
   // Aborted when the client goes away (request signal) or stops reading (cancel).

@@ -25,7 +25,9 @@ export const rewriteInput = z.object({
 export type RewriteInput = z.input<typeof rewriteInput>;
 
 export const completeOutput = z.object({
+  /** Null when the Generation could not be recorded (queue full, per-unit cap): send no feedback. */
   generationId: z.string().nullable(),
+  recorded: z.boolean(),
   text: z.string(),
   tier: z.enum(['primary', 'fallback_model', 'ngram', 'none']),
   modelVersion: z.string().nullable(),

@@ -4,12 +4,15 @@
  * backends serve are registered at start (on-server-start) and again, in the background, when a
  * request names a model the catalog does not know (a worker that was still starting).
  */
+import { configuredSinkNames } from '~/features/feedback/server/outbox';
 import { registerServedModels } from '~/features/models/server/model-registry-service';
 import type { Db } from '~/server/db';
 import { env } from '~/server/env';
 import { BackendPool } from './backend-pool';
 import { syncFeatures } from './feature-sync';
 import { Gateway } from './gateway';
+import { GenerationRecorder } from './generation-store';
+import { GenerationWriter, type GenerationWriterOptions } from './generation-writer';
 import { DbModelCatalog, type ModelCatalog } from './model-catalog';
 
 export interface SuggestionRuntime {
@@ -17,17 +20,34 @@ export interface SuggestionRuntime {
   pool: BackendPool;
   catalog: ModelCatalog;
   gateway: Gateway;
+  /** Stores Generations in batches (see generation-writer.ts). */
+  writer: GenerationWriter;
+  recorder: GenerationRecorder;
   /** Registers the backends' models and re-mirrors the features (also called at start). */
   refreshModels: () => Promise<string[]>;
 }
 
 const REGISTER_EVERY_MS = 30_000;
 
+export interface RuntimeOptions {
+  catalog?: ModelCatalog;
+  writer?: Partial<Omit<GenerationWriterOptions, 'db'>>;
+  generationsPerUnitPerMinute?: number;
+}
+
 export function createSuggestionRuntime(
   db: Db,
   pool: BackendPool,
-  catalog?: ModelCatalog,
+  options: RuntimeOptions = {},
 ): SuggestionRuntime {
+  const { catalog } = options;
+  const config = env();
+  const writer = new GenerationWriter({
+    db,
+    sinks: () => configuredSinkNames(config),
+    capacity: config.GENERATION_QUEUE_CAPACITY,
+    ...options.writer,
+  });
   let lastRegistration = -Infinity;
   let dbCatalog: DbModelCatalog | null = null;
   const refreshModels = async () => {
@@ -59,6 +79,11 @@ export function createSuggestionRuntime(
     pool,
     catalog: resolved,
     gateway: new Gateway(pool, resolved),
+    writer,
+    recorder: new GenerationRecorder(
+      writer,
+      options.generationsPerUnitPerMinute ?? config.GENERATIONS_PER_UNIT_PER_MINUTE,
+    ),
     refreshModels,
   };
   return runtime;

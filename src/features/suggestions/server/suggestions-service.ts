@@ -14,7 +14,7 @@ import {
   type FeatureDeclaration,
   type FeatureTask,
 } from './feature-registry';
-import { persistGeneration, seedFor } from './generation-store';
+import { seedFor } from './generation-store';
 import type { GatewayRequest } from './gateway';
 import {
   completeInput,
@@ -27,7 +27,7 @@ import type { SuggestionRuntime } from './suggestions-runtime';
 
 export interface SuggestionOutcome {
   response: SuggestionResponse;
-  /** Settles when the Generation is stored (or its failure logged); never rejects. */
+  /** Settles when the Generation is stored (or given up, or was never queued); never rejects. */
   persisted: Promise<void>;
 }
 
@@ -58,7 +58,7 @@ async function run(
     seed,
     primaryOverride: arm?.model ?? null,
   });
-  const persisted = persistGeneration(rt.db, {
+  const { recorded, stored } = await rt.recorder.record({
     id,
     feature,
     unitId: request.unitId,
@@ -70,13 +70,14 @@ async function run(
   });
   return {
     response: {
-      generationId: id,
+      generationId: recorded ? id : null,
+      recorded,
       text: result.text,
       tier: result.tier,
       modelVersion: result.model?.label ?? null,
       latencyMs: Math.round(result.latencyMs * 10) / 10,
     },
-    persisted,
+    persisted: stored,
   };
 }
 

@@ -6,10 +6,7 @@ import type { OutboxSink } from './sink';
 /** PostHog Cloud (US) when a key is set without a host. */
 export const DEFAULT_POSTHOG_HOST = 'https://us.i.posthog.com';
 
-/**
- * The sinks the environment configures. A sink that is not configured gets no dispatcher, so its
- * outbox rows wait, undelivered, until it is.
- */
+/** The sinks the environment configures, each with a dispatcher. */
 export function configuredSinks(
   env: Pick<ServerEnv, 'POSTHOG_API_KEY' | 'POSTHOG_HOST' | 'OTEL_EXPORTER_OTLP_ENDPOINT'>,
 ): OutboxSink[] {
