@@ -56,7 +56,7 @@ export function handleModelReady(
   version: string | null,
 ): void {
   const entry = ctx.registry.resolve(version === null ? name : `${name}/${version}`);
-  if (!entry || entry.name !== name) {
+  if (!entry || entry.name !== name || (entry.unloaded && !entry.served)) {
     throw new ApiError(
       404,
       `no model '${name}'${version ? ` version ${version}` : ''}`,
