@@ -1,0 +1,202 @@
+/**
+ * Reads an experiment's per-arm data from PostgreSQL in two queries: exposures (Assignment rows)
+ * and, from its Generations and their feedback, the unit-level moments of every ratio metric
+ * (the sums the delta method needs), so no per-unit rows leave the database.
+ *
+ * A Generation abandoned by its caller (a newer keystroke) is not an observation. Latency p95 is
+ * read as the share of an arm's suggestions slower than control's p95.
+ */
+import type { Prisma } from '~/generated/prisma/client';
+import type { Db } from '~/server/db';
+import type { GuardrailMetric } from '../config';
+import type { RatioMoments } from '../stats';
+
+type Reader = Pick<Db, '$queryRawUnsafe'> | Pick<Prisma.TransactionClient, '$queryRawUnsafe'>;
+
+export type MetricName = GuardrailMetric | 'arc_per_unit' | 'chars_per_opportunity';
+
+export interface ArmReading {
+  armId: string;
+  exposures: number;
+  /** Units with at least one (non-abandoned) suggestion. */
+  units: number;
+  suggestions: number;
+  latencyP50: number | null;
+  latencyP95: number | null;
+  metrics: Record<MetricName, RatioMoments>;
+}
+
+const ABORTED = 'aborted by the caller';
+
+const MOMENTS_SQL = `
+WITH g AS (
+  SELECT id, "armId", "unitId", tier, error, "latencyMs"
+  FROM generation
+  WHERE "armId" = ANY($1::text[]) AND (error IS NULL OR error <> '${ABORTED}')
+),
+fb AS (
+  SELECT e."generationId" AS gid,
+    bool_or(e.type = 'shown') AS shown,
+    bool_or(e.type IN ('accepted', 'accepted_partial', 'typed_through')) AS accepted,
+    bool_or(e.type = 'dismissed') AS dismissed,
+    max((e.payload->>'retainedChars')::float8)
+      FILTER (WHERE e.type = 'retention' AND e.payload->>'window' = '2m') AS arc
+  FROM feedback_event e JOIN g ON g.id = e."generationId"
+  GROUP BY e."generationId"
+),
+threshold AS (
+  SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY "latencyMs") AS p95 FROM g WHERE "armId" = $2
+),
+u AS (
+  SELECT g."armId", g."unitId",
+    count(*)::float8 AS gens,
+    (count(*) FILTER (WHERE g.tier <> 'primary' OR g.error IS NOT NULL))::float8 AS fallbacks,
+    (count(*) FILTER (WHERE g."latencyMs" > t.p95))::float8 AS slow,
+    (count(*) FILTER (WHERE fb.shown))::float8 AS shown,
+    (count(*) FILTER (WHERE fb.shown AND fb.accepted))::float8 AS accepted,
+    (count(*) FILTER (WHERE fb.shown AND fb.dismissed))::float8 AS dismissed,
+    coalesce(sum(fb.arc) FILTER (WHERE fb.shown), 0)::float8 AS arc
+  FROM g CROSS JOIN threshold t LEFT JOIN fb ON fb.gid = g.id
+  GROUP BY g."armId", g."unitId"
+)
+SELECT "armId",
+  count(*)::float8 AS units,
+  sum(gens) AS gens, sum(gens * gens) AS gens2,
+  sum(fallbacks) AS fb, sum(fallbacks * fallbacks) AS fb2, sum(fallbacks * gens) AS fbg,
+  sum(slow) AS sl, sum(slow * slow) AS sl2, sum(slow * gens) AS slg,
+  (count(*) FILTER (WHERE shown > 0))::float8 AS shown_units,
+  sum(shown) AS sh, sum(shown * shown) AS sh2,
+  sum(accepted) AS ac, sum(accepted * accepted) AS ac2, sum(accepted * shown) AS acsh,
+  sum(dismissed) AS di, sum(dismissed * dismissed) AS di2, sum(dismissed * shown) AS dish,
+  sum(arc) AS arc, sum(arc * arc) AS arc2, sum(arc * shown) AS arcsh
+FROM u GROUP BY "armId"`;
+
+const LATENCY_SQL = `
+SELECT "armId",
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY "latencyMs") AS p50,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY "latencyMs") AS p95
+FROM generation
+WHERE "armId" = ANY($1::text[]) AND (error IS NULL OR error <> '${ABORTED}')
+GROUP BY "armId"`;
+
+type MomentsRow = Record<
+  | 'units'
+  | 'gens'
+  | 'gens2'
+  | 'fb'
+  | 'fb2'
+  | 'fbg'
+  | 'sl'
+  | 'sl2'
+  | 'slg'
+  | 'shown_units'
+  | 'sh'
+  | 'sh2'
+  | 'ac'
+  | 'ac2'
+  | 'acsh'
+  | 'di'
+  | 'di2'
+  | 'dish'
+  | 'arc'
+  | 'arc2'
+  | 'arcsh',
+  number | null
+> & { armId: string };
+
+const empty = (): RatioMoments => ({ n: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0 });
+
+export async function readArmData(
+  db: Reader,
+  experimentId: string,
+  arms: readonly { id: string; isControl: boolean }[],
+): Promise<ArmReading[]> {
+  const control = arms.find((a) => a.isControl);
+  if (!control) throw new Error(`Experiment ${experimentId} has no control arm`);
+  const ids = arms.map((a) => a.id);
+  const [exposures, moments, latency] = await Promise.all([
+    db.$queryRawUnsafe<{ armId: string; n: number }[]>(
+      `SELECT "armId", count(*)::float8 AS n FROM assignment WHERE "experimentId" = $1 GROUP BY "armId"`,
+      experimentId,
+    ),
+    db.$queryRawUnsafe<MomentsRow[]>(MOMENTS_SQL, ids, control.id),
+    db.$queryRawUnsafe<{ armId: string; p50: number | null; p95: number | null }[]>(
+      LATENCY_SQL,
+      ids,
+    ),
+  ]);
+  return arms.map((arm) => {
+    const r = moments.find((m) => m.armId === arm.id);
+    const v = (k: keyof Omit<MomentsRow, 'armId'>) => Number(r?.[k] ?? 0);
+    const units = v('units');
+    const l = latency.find((x) => x.armId === arm.id);
+    const metrics: Record<MetricName, RatioMoments> = r
+      ? {
+          fallback_rate: {
+            n: units,
+            sumX: v('fb'),
+            sumY: v('gens'),
+            sumXX: v('fb2'),
+            sumYY: v('gens2'),
+            sumXY: v('fbg'),
+          },
+          latency_p95: {
+            n: units,
+            sumX: v('sl'),
+            sumY: v('gens'),
+            sumXX: v('sl2'),
+            sumYY: v('gens2'),
+            sumXY: v('slg'),
+          },
+          acceptance_rate: {
+            n: v('shown_units'),
+            sumX: v('ac'),
+            sumY: v('sh'),
+            sumXX: v('ac2'),
+            sumYY: v('sh2'),
+            sumXY: v('acsh'),
+          },
+          dismissal_rate: {
+            n: v('shown_units'),
+            sumX: v('di'),
+            sumY: v('sh'),
+            sumXX: v('di2'),
+            sumYY: v('sh2'),
+            sumXY: v('dish'),
+          },
+          chars_per_opportunity: {
+            n: v('shown_units'),
+            sumX: v('arc'),
+            sumY: v('sh'),
+            sumXX: v('arc2'),
+            sumYY: v('sh2'),
+            sumXY: v('arcsh'),
+          },
+          arc_per_unit: {
+            n: units,
+            sumX: v('arc'),
+            sumY: units,
+            sumXX: v('arc2'),
+            sumYY: units,
+            sumXY: v('arc'),
+          },
+        }
+      : {
+          fallback_rate: empty(),
+          latency_p95: empty(),
+          acceptance_rate: empty(),
+          dismissal_rate: empty(),
+          chars_per_opportunity: empty(),
+          arc_per_unit: empty(),
+        };
+    return {
+      armId: arm.id,
+      exposures: Number(exposures.find((e) => e.armId === arm.id)?.n ?? 0),
+      units,
+      suggestions: v('gens'),
+      latencyP50: l?.p50 ?? null,
+      latencyP95: l?.p95 ?? null,
+      metrics,
+    };
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Rows the experiments tests need, with unique ids so suites can share a database: a feature of
+ * their own (no test touches the features declared in code) and registered model versions.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '~/server/db';
+import type { CreateExperimentInput, RampStep } from '../../config';
+
+export async function makeFeature(db: Db): Promise<string> {
+  const id = `test-feature-${randomUUID().slice(0, 8)}`;
+  await db.feature.create({
+    data: { id, task: 'completion', config: {}, configHash: 'test' },
+  });
+  return id;
+}
+
+export async function makeVersions(
+  db: Db,
+  count: number,
+  status: 'registered' | 'active' | 'retired' = 'registered',
+) {
+  const name = `test-model-${randomUUID().slice(0, 8)}`;
+  const rows = [];
+  for (let i = 1; i <= count; i++) {
+    rows.push(
+      await db.modelVersion.create({
+        data: { name, version: String(i), backendModel: `${name}/${i}`, status },
+      }),
+    );
+  }
+  return rows;
+}
+
+export const QUICK_RAMP: RampStep[] = [
+  { coverage: 0.2, minDurationMinutes: 0, minUnitsPerArm: 0 },
+  { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 0 },
+  { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+];
+
+export async function experimentInput(
+  db: Db,
+  overrides: Partial<CreateExperimentInput> = {},
+): Promise<CreateExperimentInput> {
+  const featureId = overrides.featureId ?? (await makeFeature(db));
+  const [v1, v2] = await makeVersions(db, 2);
+  return {
+    featureId,
+    name: `Test ${randomUUID().slice(0, 6)}`,
+    arms: [
+      { name: 'control', modelVersionId: v1!.id, weight: 0.5, isControl: true },
+      { name: 'treatment', modelVersionId: v2!.id, weight: 0.5, isControl: false },
+    ],
+    ramp: QUICK_RAMP,
+    ...overrides,
+  };
+}
