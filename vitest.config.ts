@@ -19,6 +19,8 @@ export default defineConfig({
           include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['./src/test/global-setup.ts'],
+          // Most suites call the end-user endpoints anonymously; access.test.ts checks the default.
+          env: { ALLOW_ANONYMOUS_WRITE: '1' },
           testTimeout: 60_000,
           hookTimeout: 180_000,
           fileParallelism: false,

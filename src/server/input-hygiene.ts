@@ -22,23 +22,40 @@ export interface UnstorableText {
   problem: string;
 }
 
-/** The first string (value or object key) that cannot be stored, or null. Walks iteratively. */
+interface Visit {
+  value: unknown;
+  key: string | null;
+  parent: Visit | null;
+}
+
+const pathOf = (visit: Visit | null, last?: string): string => {
+  const parts = last === undefined ? [] : [last];
+  for (let v = visit; v && v.key !== null; v = v.parent) parts.unshift(v.key);
+  return parts.join('.') || '(input)';
+};
+
+/**
+ * The first string (value or object key) that cannot be stored, or null. Iterative and linear
+ * in the input's size (parents are linked, the path is built only for the answer), so a deeply
+ * nested body cannot make it slow or overflow the stack.
+ */
 export function findUnstorableText(input: unknown): UnstorableText | null {
-  const stack: { value: unknown; path: string[] }[] = [{ value: input, path: [] }];
+  const stack: Visit[] = [{ value: input, key: null, parent: null }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
+    const visit = stack.pop()!;
+    const { value } = visit;
     if (typeof value === 'string') {
       const problem = problemOf(value);
-      if (problem) return { path: path.join('.') || '(input)', problem };
+      if (problem) return { path: pathOf(visit), problem };
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--)
-        stack.push({ value: value[i], path: [...path, String(i)] });
+        stack.push({ value: value[i], key: String(i), parent: visit });
     } else if (value !== null && typeof value === 'object') {
       for (const [key, child] of Object.entries(value)) {
         const keyProblem = problemOf(key);
         if (keyProblem)
-          return { path: [...path, JSON.stringify(key)].join('.'), problem: `key ${keyProblem}` };
-        stack.push({ value: child, path: [...path, key] });
+          return { path: pathOf(visit, JSON.stringify(key)), problem: `key ${keyProblem}` };
+        stack.push({ value: child, key, parent: visit });
       }
     }
   }

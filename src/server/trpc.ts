@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
 } from './errors';
 import { assertStorableText } from './input-hygiene';
+import { admitEndUser } from './rate-limit';
 
 export interface SessionUser {
   id: string;
@@ -23,6 +24,10 @@ export interface TRPCContext {
   db: Db;
   /** Resolved on first use: anonymous procedures (suggestions, feedback) never pay for a session lookup. */
   getUser: () => Promise<SessionUser | null>;
+  /** The client's address (rate limits), when the transport knows it. */
+  clientAddress?: string | null;
+  /** Overrides ALLOW_ANONYMOUS_WRITE (tests). */
+  allowAnonymousWrite?: boolean;
 }
 
 /** A context with a known user (server-side callers and tests). */
@@ -88,6 +93,18 @@ const storableInput = t.middleware(async ({ getRawInput, next }) => {
 
 /** Anyone, signed in or not. */
 export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
+
+/** The end-user endpoints (suggestions, feedback): see admitEndUser. */
+export const endUserProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
+  const input = (await getRawInput()) as { unitId?: unknown } | null;
+  await admitEndUser({
+    getUser: ctx.getUser,
+    clientAddress: ctx.clientAddress ?? null,
+    unitId: typeof input?.unitId === 'string' ? input.unitId : null,
+    allowAnonymousWrite: ctx.allowAnonymousWrite,
+  });
+  return next();
+});
 
 /** Any signed-in user. */
 export const signedInProcedure = publicProcedure.use(async ({ ctx, next }) => {

@@ -10,12 +10,27 @@ import { suggestAny } from '~/features/suggestions/server/suggestions-service';
 import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import type { Db } from '../db';
 import { DomainError, toPublicError } from '../errors';
+import { metricsRegistry } from '../metrics';
+import { endUserLimits, retryAfterOf } from '../rate-limit';
 import { readJsonBody } from './read-json-body';
 
 /** 500 events of a few hundred bytes each fit comfortably. */
 const FEEDBACK_MAX_BODY_BYTES = 1024 * 1024;
 
 export type PublicApiEnv = { Variables: { principal: ApiKeyPrincipal } };
+
+/**
+ * An API key acts for a server that speaks for many end users from one address, so only each
+ * unit is limited here, not the address or the key's owner.
+ */
+function limitUnit(body: unknown) {
+  const unitId = (body as { unitId?: unknown } | null)?.unitId;
+  return endUserLimits().check({
+    address: null,
+    unitId: typeof unitId === 'string' ? unitId : null,
+    userId: null,
+  });
+}
 
 /**
  * The versioned HTTP API for non-browser clients (/api/v1), authenticated by API keys.
@@ -46,7 +61,9 @@ export function createPublicApi(getDb: () => Db) {
       },
     }),
     async (c) => {
-      return c.json(await ingestFeedbackBody(getDb(), await readJsonBody(c.req.raw)));
+      const body = await readJsonBody(c.req.raw);
+      await limitUnit(body);
+      return c.json(await ingestFeedbackBody(getDb(), body));
     },
   );
 
@@ -54,8 +71,15 @@ export function createPublicApi(getDb: () => Db) {
   // (featureId "rewrite", answered whole). Backend trouble degrades to a fallback tier, never 5xx.
   app.post('/suggestions', requireApiKey, async (c) => {
     const body = await readJsonBody(c.req.raw);
+    await limitUnit(body);
     const { response } = await suggestAny(suggestionRuntime(getDb()), body, c.req.raw.signal);
     return c.json(response);
+  });
+
+  // Prometheus scrape (any API key): writer backlog, unrecorded generations, process figures.
+  app.get('/metrics', requireApiKey, async (c) => {
+    const registry = metricsRegistry();
+    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
   });
 
   app.notFound((c) =>
@@ -67,6 +91,8 @@ export function createPublicApi(getDb: () => Db) {
   app.onError((err, c) => {
     const error = toPublicError(err);
     if (error.status >= 500) console.error('public API failed:', err);
+    const retryAfter = retryAfterOf(err);
+    if (retryAfter) c.header('retry-after', String(retryAfter));
     return c.json(
       { error: { code: error.code, message: error.message, fieldErrors: error.fieldErrors } },
       error.status as 400,

@@ -1,6 +1,7 @@
 import 'server-only';
 import { auth } from '~/features/auth/server/app-auth';
 import { db } from '../db';
+import { clientAddress } from '../rate-limit';
 import { toSessionUser, type SessionUser, type TRPCContext } from '../trpc';
 
 /** Context of a browser request: the database and the signed-in user, if any. */
@@ -8,6 +9,7 @@ export function createRequestContext(headers: Headers): TRPCContext {
   let user: Promise<SessionUser | null> | undefined;
   return {
     db: db(),
+    clientAddress: clientAddress(headers),
     getUser: () =>
       (user ??= auth()
         .api.getSession({ headers })

@@ -1,8 +1,14 @@
+import { redirect } from 'next/navigation';
+import { currentUser } from '~/features/auth/server/session';
 import { Composer } from '~/features/suggestions/components/composer';
+import { env } from '~/server/env';
 
 export const metadata = { title: 'Write · Flywheel demo' };
+// Who may write is decided per request (the session, ALLOW_ANONYMOUS_WRITE).
+export const dynamic = 'force-dynamic';
 
-export default function WritePage() {
+export default async function WritePage() {
+  if (!env().ALLOW_ANONYMOUS_WRITE && !(await currentUser())) redirect('/sign-in?next=/write');
   return (
     <main className="mx-auto max-w-2xl px-4 py-12">
       <h1 className="text-2xl font-semibold">New note</h1>

@@ -3,6 +3,9 @@ import { createCaller } from '~/server/root';
 import { contextFor, toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import type { Db } from '~/server/db';
+import { toPublicError } from '~/server/errors';
+import { createAuth } from '~/features/auth/server/auth';
+import { createUser } from './user-service';
 
 async function callerAs(db: Db, role: 'viewer' | 'editor' | 'admin' | null) {
   const user = role ? toSessionUser(await makeUser(db, role)) : null;
@@ -10,6 +13,30 @@ async function callerAs(db: Db, role: 'viewer' | 'editor' | 'admin' | null) {
 }
 
 describeOnEachDatabase('settings router', ({ db }) => {
+  it('answers concurrent creates of one email with one user and 409s, never a 500', async () => {
+    const auth = createAuth(db(), { secret: 'z'.repeat(32), baseURL: 'http://localhost:3000' });
+    for (let round = 0; round < 3; round++) {
+      const email = `race-${round}-${Date.now()}@test.local`;
+      const results = await Promise.all(
+        Array.from({ length: 4 }, (_, i) =>
+          createUser(db(), auth, null, {
+            name: `R${i}`,
+            email,
+            password: 'correct horse battery',
+            role: 'viewer',
+          }).then(
+            () => 200,
+            (error: unknown) => toPublicError(error),
+          ),
+        ),
+      );
+      expect(results.filter((r) => r === 200)).toHaveLength(1);
+      for (const r of results.filter((r) => r !== 200))
+        expect(r).toMatchObject({ status: 409, message: expect.stringContaining(email) });
+      expect(await db().user.count({ where: { email } })).toBe(1);
+    }
+  });
+
   it('refuses every signed-in procedure without a session', async () => {
     const { caller } = await callerAs(db(), null);
     await expect(caller.settings.apiKeys.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });

@@ -8,29 +8,41 @@
  */
 import { toPublicError } from '~/server/errors';
 import { readJsonBody } from '~/server/http/read-json-body';
+import { retryAfterOf } from '~/server/rate-limit';
 import { rewriteSuggestion } from './suggestions-service';
 import type { SuggestionRuntime } from './suggestions-runtime';
 import { getFeature } from './feature-registry';
 import { rewriteInput } from './suggestion-inputs';
 
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-
 function errorResponse(error: unknown): Response {
   const e = toPublicError(error);
   if (e.status >= 500) console.error('rewrite failed:', error);
-  return json(e.status, {
-    error: { code: e.code, message: e.message, fieldErrors: e.fieldErrors },
-  });
+  const retryAfter = retryAfterOf(error);
+  return new Response(
+    JSON.stringify({ error: { code: e.code, message: e.message, fieldErrors: e.fieldErrors } }),
+    {
+      status: e.status,
+      headers: {
+        'content-type': 'application/json',
+        ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+      },
+    },
+  );
 }
 
+/**
+ * `admit` is the transport's access rule (sign-in, rate limits), run on the parsed input before
+ * the stream starts, so a refusal is a plain 4xx answer.
+ */
 export async function handleRewriteRequest(
   req: Request,
   runtime: SuggestionRuntime,
+  admit: (input: { unitId: string }) => Promise<void> = () => Promise.resolve(),
 ): Promise<Response> {
   let input;
   try {
     input = rewriteInput.parse(await readJsonBody(req));
+    await admit(input);
     getFeature(input.featureId); // 404 before the stream starts
   } catch (error) {
     return errorResponse(error);

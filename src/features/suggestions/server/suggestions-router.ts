@@ -1,14 +1,14 @@
-import { createTRPCRouter, publicProcedure } from '~/server/trpc';
+import { createTRPCRouter, endUserProcedure } from '~/server/trpc';
 import { completeInput, completeOutput } from './suggestion-inputs';
 import { completeSuggestion } from './suggestions-service';
 import { suggestionRuntime } from './suggestions-runtime';
 
 export const suggestionsRouter = createTRPCRouter({
   /**
-   * One inline suggestion. Public: the end users of a product are anonymous (unitId is theirs).
+   * One inline suggestion for an end user (unitId is theirs; see endUserProcedure).
    * `signal` is the HTTP request's: a newer keystroke aborts this one down to the worker.
    */
-  complete: publicProcedure
+  complete: endUserProcedure
     .input(completeInput)
     .output(completeOutput)
     .mutation(async ({ ctx, input, signal }) => {

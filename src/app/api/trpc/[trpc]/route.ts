@@ -2,6 +2,7 @@ import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { limitBody, MAX_TRPC_BODY_BYTES } from '~/server/http/body-limit';
 import { appRouter } from '~/server/root';
 import { createRequestContext } from '~/server/http/request-context';
+import { retryAfterOf } from '~/server/rate-limit';
 
 const handler = (request: Request) => {
   const req = limitBody(request, MAX_TRPC_BODY_BYTES);
@@ -11,6 +12,11 @@ const handler = (request: Request) => {
     req,
     router: appRouter,
     createContext: () => createRequestContext(req.headers),
+    // A 429 says when to come back.
+    responseMeta({ errors }) {
+      const retryAfter = errors.map(retryAfterOf).find((s) => s !== null);
+      return retryAfter ? { headers: new Headers({ 'retry-after': String(retryAfter) }) } : {};
+    },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')
         console.error(`tRPC ${path ?? '?'} failed:`, error.cause ?? error);
