@@ -101,3 +101,58 @@ export class StaticModelCatalog implements ModelCatalog {
     return Promise.resolve(this.models.find((m) => m.name === name) ?? unregisteredModel(name));
   }
 }
+
+/** What each backend's `GET /v1/models` lists (BackendPool.listModels). */
+export type ServedModelLists = { backend: string; ids: { id: string; root: string | null }[] }[];
+
+export interface ServedModelsWatch {
+  /** One look: registers when the served set changed; true when it registered. */
+  tick(): Promise<boolean>;
+  stop(): void;
+}
+
+/**
+ * Keeps the registered versions in step with what the backends serve, so a version loaded at run
+ * time (the worker's `POST /v2/repository/models/<name>/load`) becomes a ModelVersion within
+ * `everyMs`. Each tick re-reads the lists, which is cheap; `register` (a database write) runs only
+ * when they changed since the last successful registration, and again after a failed one.
+ */
+export function watchServedModels(
+  list: () => Promise<ServedModelLists>,
+  register: () => Promise<unknown>,
+  everyMs = 5000,
+): ServedModelsWatch {
+  let registered: string | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const tick = async () => {
+    const lists = await list();
+    const served = lists
+      .flatMap((l) => l.ids.map((m) => `${l.backend} ${m.id} ${m.root ?? ''}`))
+      .sort()
+      .join('\n');
+    if (served === registered) return false;
+    await register();
+    registered = served;
+    return true;
+  };
+  const loop = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      tick()
+        .catch((error: unknown) =>
+          console.error('suggestions: could not register model versions:', error),
+        )
+        .finally(() => loop(everyMs));
+    }, delay);
+    timer.unref(); // never what keeps the process alive
+  };
+  loop(0);
+  return {
+    tick,
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -13,7 +13,12 @@ import { syncFeatures } from './feature-sync';
 import { Gateway } from './gateway';
 import { GenerationRecorder } from './generation-store';
 import { GenerationWriter, type GenerationWriterOptions } from './generation-writer';
-import { DbModelCatalog, type ModelCatalog } from './model-catalog';
+import {
+  DbModelCatalog,
+  watchServedModels,
+  type ModelCatalog,
+  type ServedModelsWatch,
+} from './model-catalog';
 
 export interface SuggestionRuntime {
   db: Db;
@@ -115,21 +120,16 @@ export function suggestionRuntime(db: Db): SuggestionRuntime {
 }
 
 /**
- * At server start: mirror the features, then register the backends' models. The worker starts
- * beside the app and may not answer yet, so registration retries in the background for a while
- * (requests meanwhile call models by name, and a catalog miss registers again later).
+ * At server start: mirror the features, then keep registering the backends' models: their lists
+ * are re-read every `everyMs` and registered when they change (the worker may still be starting,
+ * and versions are loaded at run time through its repository API).
  */
-export async function startSuggestions(db: Db, retries = 12, everyMs = 5000): Promise<void> {
+export async function startSuggestions(db: Db, everyMs = 5000): Promise<ServedModelsWatch> {
   const runtime = suggestionRuntime(db);
   await syncFeatures(db);
-  void (async () => {
-    for (let attempt = 0; attempt < retries; attempt++) {
-      const ids = await runtime.refreshModels().catch((error: unknown) => {
-        console.error('suggestions: could not register model versions:', error);
-        return [];
-      });
-      if (ids.length > 0 || runtime.pool.backends.length === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, everyMs).unref());
-    }
-  })();
+  return watchServedModels(
+    () => runtime.pool.listModels(),
+    () => runtime.refreshModels(),
+    everyMs,
+  );
 }
