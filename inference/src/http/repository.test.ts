@@ -269,3 +269,40 @@ describe('unload drain bound', () => {
     }
   });
 });
+
+describe('precision', () => {
+  it('serves model_int8.onnx where present, fp32 with the reason where not, per load call too', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'fw-repo-'));
+    cpSync(GOOD, path.join(root, 'alpha', '1'), { recursive: true });
+    cpSync(GOOD, path.join(root, 'beta', '1'), { recursive: true });
+    // Which file is loaded is what is tested here; a copy stands in for a quantized graph.
+    cpSync(path.join(GOOD, 'model.onnx'), path.join(root, 'alpha', '1', 'model_int8.onnx'));
+    const worker = await startWorker({ MODEL_REPOSITORY: root, WORKER_PRECISION: 'int8' });
+    type Precision = { id: string; precision: string; precision_note: string | null };
+    const precisions = async () =>
+      Object.fromEntries(
+        (await get<{ models: Precision[] }>(worker, '/health')).json.models.map((m) => [m.id, m]),
+      );
+    try {
+      expect(await precisions()).toMatchObject({
+        'alpha/1': { precision: 'int8', precision_note: null },
+        'beta/1': { precision: 'fp32', precision_note: expect.stringMatching(/model_int8/) },
+      });
+      expect((await complete(worker, 'beta')).status).toBe(200);
+      expect(worker.logs()).toMatch(/beta\/1 ready .*no model_int8\.onnx, serving fp32/);
+      // Per model through the load call, under traffic.
+      const onAlpha = traffic(worker, 'alpha', 2);
+      const load = (body: unknown) =>
+        postJson(worker.baseUrl, '/v2/repository/models/alpha/load', body);
+      expect((await load({ parameters: { precision: 'fp32' } })).status).toBe(200);
+      expect((await precisions())['alpha/1']).toMatchObject({ precision: 'fp32' });
+      expect((await load({ parameters: { precision: 'int8' } })).status).toBe(200);
+      expect((await precisions())['alpha/1']).toMatchObject({ precision: 'int8' });
+      await onAlpha.stop();
+      expect(onAlpha.errors).toEqual([]);
+    } finally {
+      expect(await worker.stop()).toBe(0);
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
