@@ -1,8 +1,12 @@
 /**
- * Seam for the experiments issue: the arm a unit is in for a feature (a pure hash of unit id,
- * experiment salt and config version), whose model version replaces the feature's default.
- * No experiments exist yet, so every unit gets the default (null).
+ * Seam for experiments: the arm a unit is in for a feature (a pure hash of unit id and the
+ * experiment's seed, see features/experiments/assignment.ts), whose model version replaces the
+ * feature's default. Resolving also records the exposure (once per experiment and unit). Never
+ * throws: without a live experiment, in the holdout, outside coverage or on trouble, it is null
+ * and the feature's default answers.
  */
+import { experimentServing } from '~/features/experiments/server/experiment-serving';
+import type { Db } from '~/server/db';
 import type { ResolvedModel } from './model-catalog';
 
 export interface ArmChoice {
@@ -11,6 +15,6 @@ export interface ArmChoice {
   model: ResolvedModel;
 }
 
-export function resolveArm(_featureId: string, _unitId: string): Promise<ArmChoice | null> {
-  return Promise.resolve(null);
+export function resolveArm(db: Db, featureId: string, unitId: string): Promise<ArmChoice | null> {
+  return experimentServing(db).resolve(featureId, unitId);
 }

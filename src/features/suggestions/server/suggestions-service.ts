@@ -51,7 +51,7 @@ async function run(
 ): Promise<SuggestionOutcome> {
   const id = randomUUID();
   const seed = seedFor(id);
-  const arm = await resolveArm(feature.id, request.unitId);
+  const arm = await resolveArm(rt.db, feature.id, request.unitId);
   const result = await rt.gateway.suggest({
     ...request,
     feature,

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import type { Prisma } from '~/generated/prisma/client';
+import type { Db } from '~/server/db';
+import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { DEFAULT_GUARDRAILS } from '../config';
+import { seededRandom } from '../testing/simulate';
+import { ExperimentServing } from './experiment-serving';
+import { actOnExperiment, createExperiment, getExperiment } from './experiments-service';
+import { createGuardrailJob } from './guardrail-job';
+import { experimentInput } from './testing/fixtures';
+
+interface Behaviour {
+  fallback: number;
+  accept: number;
+}
+
+/**
+ * Real traffic through the serving path: units resolve their arm (which logs exposures), each
+ * makes a few suggestions stored as Generations, each shown and sometimes accepted.
+ */
+async function traffic(
+  db: Db,
+  featureId: string,
+  units: number,
+  behaviour: Record<string, Behaviour>,
+  seed: number,
+) {
+  const random = seededRandom(seed);
+  const serving = new ExperimentServing(db, { flushMs: 20 });
+  const generations: Prisma.GenerationCreateManyInput[] = [];
+  const events: Prisma.FeedbackEventCreateManyInput[] = [];
+  for (let i = 0; i < units; i++) {
+    const unitId = `gj-${seed}-${i}`;
+    const arm = await serving.resolve(featureId, unitId);
+    if (!arm) continue;
+    const armName = arm.model.label;
+    const b = behaviour[armName] ?? { fallback: 0.05, accept: 0.3 };
+    const n = 1 + Math.floor(random() * 4);
+    for (let k = 0; k < n; k++) {
+      const id = randomUUID();
+      const fell = random() < b.fallback;
+      generations.push({
+        id,
+        featureId,
+        unitId,
+        modelVersionId: arm.model.id,
+        experimentId: arm.experimentId,
+        armId: arm.armId,
+        tier: fell ? 'ngram' : 'primary',
+        prompt: 'p',
+        output: 'o',
+        latencyMs: 80 + random() * 40,
+      });
+      events.push({
+        clientEventId: randomUUID(),
+        generationId: id,
+        type: 'shown',
+        payload: {},
+        clientTs: new Date(),
+      });
+      if (random() < b.accept)
+        events.push({
+          clientEventId: randomUUID(),
+          generationId: id,
+          type: 'accepted',
+          payload: {},
+          clientTs: new Date(),
+        });
+    }
+  }
+  await serving.stop();
+  await db.generation.createMany({ data: generations });
+  await db.feedbackEvent.createMany({ data: events });
+}
+
+describeOnEachDatabase('guardrail job', ({ db }) => {
+  const actor = async () => ({
+    type: 'user' as const,
+    userId: (await makeUser(db(), 'editor')).id,
+  });
+  const guardrails = DEFAULT_GUARDRAILS.map((g) => ({ ...g, minUnits: 50 }));
+
+  it('rolls back a treatment whose backend falls back, with a system audit entry', async () => {
+    const who = await actor();
+    const input = await experimentInput(db(), {
+      guardrails,
+      ramp: [
+        { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 50 },
+        { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+      ],
+    });
+    const created = await createExperiment(db(), who, input);
+    const started = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    const treatment = started.arms.find((a) => !a.isControl)!;
+    await traffic(
+      db(),
+      input.featureId,
+      600,
+      { [treatment.modelVersion.label]: { fallback: 0.6, accept: 0.3 } },
+      1,
+    );
+
+    const job = createGuardrailJob({ db: db(), log: () => {} });
+    const outcomes = (await job.runOnce()).filter((o) => o.experimentId === created.id);
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]!.action).toBe('rollback');
+    const after = await getExperiment(db(), created.id);
+    expect(after).toMatchObject({
+      status: 'rolled_back',
+      coverage: 0,
+      version: started.version + 1,
+    });
+    expect(after.statusReason).toContain('Fallback or error rate');
+    const audit = await db().auditLog.findFirstOrThrow({
+      where: { entityId: created.id, action: 'experiment.rollback' },
+    });
+    expect(audit).toMatchObject({ actorType: 'system', actorId: null });
+    expect(audit.after).toMatchObject({
+      status: 'rolled_back',
+      metric: 'fallback_rate',
+      estimate: expect.any(Number),
+      bound: expect.any(Number),
+      nControl: expect.any(Number),
+      nTreatment: expect.any(Number),
+    });
+    const detail = audit.after as { estimate: number; bound: number };
+    console.log(
+      `guardrail job: rolled back with estimate ${detail.estimate.toFixed(3)}, bound ${detail.bound.toFixed(3)}`,
+    );
+    expect(detail.bound).toBeGreaterThan(0);
+    // A rolled-back experiment is no longer served.
+    const serving = new ExperimentServing(db());
+    expect(await serving.resolve(input.featureId, 'gj-1-0')).toBeNull();
+    await serving.stop();
+  });
+
+  it('ramps a healthy experiment, once per interval, with one instance doing each check', async () => {
+    const who = await actor();
+    const input = await experimentInput(db(), {
+      guardrails,
+      ramp: [
+        { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 50 },
+        { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+      ],
+    });
+    const created = await createExperiment(db(), who, input);
+    const started = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    await traffic(db(), input.featureId, 600, {}, 2);
+
+    const jobs = [1, 2, 3].map(() => createGuardrailJob({ db: db(), log: () => {} }));
+    const outcomes = (await Promise.all(jobs.map((j) => j.runOnce())))
+      .flat()
+      .filter((o) => o.experimentId === created.id);
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]!.action).toBe('advance');
+    expect(outcomes[0]!.evaluation.checks.every((c) => c.status === 'ok')).toBe(true);
+    const after = await getExperiment(db(), created.id);
+    expect(after).toMatchObject({
+      status: 'running',
+      rampStep: 1,
+      coverage: 1,
+      version: started.version + 1,
+    });
+    expect(after.lastCheckedAt).not.toBeNull();
+    // Checked again only after the interval.
+    expect((await jobs[0]!.runOnce()).filter((o) => o.experimentId === created.id)).toHaveLength(0);
+    const later = createGuardrailJob({
+      db: db(),
+      log: () => {},
+      now: () => new Date(Date.now() + 61_000),
+    });
+    const again = (await later.runOnce()).filter((o) => o.experimentId === created.id);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.action).toBe('none'); // at the last step
+    const audit = await db().auditLog.findFirstOrThrow({
+      where: { entityId: created.id, action: 'experiment.ramp' },
+    });
+    expect(audit).toMatchObject({
+      actorType: 'system',
+      before: expect.objectContaining({ rampStep: 0 }),
+    });
+    await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: after.version,
+      action: 'kill',
+    });
+  });
+
+  it('holds the ramp (pauses) on a sample-ratio mismatch and says so', async () => {
+    const who = await actor();
+    const input = await experimentInput(db(), { guardrails });
+    const created = await createExperiment(db(), who, input);
+    const started = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    const [control, treatment] = started.arms;
+    const rows = [
+      ...Array.from({ length: 400 }, (_, i) => ({
+        armId: control!.id,
+        unitId: `srm-c-${created.id}-${i}`,
+      })),
+      ...Array.from({ length: 250 }, (_, i) => ({
+        armId: treatment!.id,
+        unitId: `srm-t-${created.id}-${i}`,
+      })),
+    ];
+    await db().assignment.createMany({
+      data: rows.map((r) => ({ ...r, experimentId: created.id, configVersion: started.version })),
+    });
+    const job = createGuardrailJob({ db: db(), log: () => {} });
+    const outcome = (await job.runOnce()).find((o) => o.experimentId === created.id);
+    expect(outcome?.action).toBe('hold');
+    const after = await getExperiment(db(), created.id);
+    expect(after.status).toBe('paused');
+    expect(after.statusReason).toContain('sample-ratio mismatch');
+    await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: after.version,
+      action: 'kill',
+    });
+  });
+});
