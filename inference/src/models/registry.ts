@@ -192,6 +192,18 @@ export class ModelRegistry {
       const served = await this.startInstance(version, wanted);
       const old = entry.served;
       [entry.served, entry.state, entry.reason] = [served, 'READY', ''];
+      // An engine thread that dies later takes its version out of service, with the reason.
+      const report = served.engine.onFatal;
+      served.engine.onFatal = (reason) => {
+        report?.(reason);
+        if (entry.served !== served) return;
+        [entry.served, entry.state, entry.reason] = [
+          null,
+          'UNAVAILABLE',
+          `engine failed: ${reason}`,
+        ];
+        void served.engine.stop();
+      };
       // The load answers once the new instance serves; the old one drains behind it.
       if (old) void this.drain(old);
       const ms = Math.round(performance.now() - started);
