@@ -1,5 +1,6 @@
 import { bootstrapAdmin } from '~/features/auth/server/bootstrap-admin';
 import { auth } from '~/features/auth/server/app-auth';
+import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from './db';
 import { env } from './env';
@@ -10,6 +11,7 @@ export async function onServerStart(): Promise<void> {
   if (!DATABASE_URL) return; // `next build` and tools without a database
   startOutboxDispatcher(db(), env());
   startOutboxPruner(db(), env());
+  startGuardrailJob(db());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
   await startSuggestions(db()).catch((error: unknown) =>
     console.error('Could not mirror the AI features to the database:', error),

@@ -1,4 +1,5 @@
 import { dashboardsRouter } from '~/features/dashboards/server/dashboards-router';
+import { experimentsRouter } from '~/features/experiments/server/experiments-router';
 import { feedbackRouter } from '~/features/feedback/server/feedback-router';
 import { modelsRouter } from '~/features/models/server/models-router';
 import { settingsRouter } from '~/features/settings/server/settings-router';
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   feedback: feedbackRouter,
   dashboards: dashboardsRouter,
+  experiments: experimentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

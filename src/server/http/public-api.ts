@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { experimentsApi } from '~/features/experiments/server/experiments-api';
 import { ingestFeedbackBody } from '~/features/feedback/server/ingest-service';
 import {
   authenticateApiKey,
@@ -75,6 +76,8 @@ export function createPublicApi(getDb: () => Db) {
     const { response } = await suggestAny(suggestionRuntime(getDb()), body, c.req.raw.signal);
     return c.json(response);
   });
+
+  app.route('/experiments', experimentsApi(getDb, requireApiKey));
 
   // Prometheus scrape (any API key): writer backlog, unrecorded generations, process figures.
   app.get('/metrics', requireApiKey, async (c) => {
