@@ -271,6 +271,25 @@ describe('engine, export without position_ids (positions from the past length)',
     expect(h.runner.maxBatch).toBe(3);
   });
 
+  it('stops at the context length and frees a cancelled row within one step', async () => {
+    const c = harness({ contextLength: 64 }, false);
+    c.engine.submit(req('c', [7, 7], { maxTokens: 500 }));
+    c.engine.submit(req('d', [7, 7, 7, 7, 7], { maxTokens: 500 }));
+    await c.drain();
+    expect(c.outputs.get('c')).toEqual(greedyReference([7, 7], 62));
+    expect(c.outputs.get('d')).toEqual(greedyReference([7, 7, 7, 7, 7], 59));
+    const h = harness({}, false);
+    h.engine.submit(req('long', [1, 2], { maxTokens: 200 }));
+    h.engine.submit(req('other', [3, 4, 5], { maxTokens: 20 }));
+    await h.drain(4);
+    h.engine.cancel('long');
+    await h.drain(1);
+    expect(h.done.get('long')).toBe('cancelled');
+    await h.drain();
+    expect(h.outputs.get('other')).toEqual(greedyReference([3, 4, 5], 20));
+    expect(h.engine.idle).toBe(true);
+  });
+
   it('the grouped layout is exact for exports with position_ids too', async () => {
     const h = harness({ kvLayout: 'grouped' });
     prompts.forEach((p, i) => h.engine.submit(req(`r${i}`, p)));
