@@ -15,20 +15,45 @@
  * fall on the same side.
  */
 
-/** FNV-1a, 32 bits, over UTF-16 code units (as GrowthBook's `hashFnv32a`). */
-export function fnv1a32(str: string): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** Continues an FNV-1a 32 state over `str` (UTF-16 code units, as GrowthBook's `hashFnv32a`). */
+function fnvUpdate(state: number, str: string): number {
+  let h = state;
   for (let i = 0; i < str.length; i++) {
     h ^= str.charCodeAt(i);
-    // × the FNV prime 16777619 modulo 2^32 (GrowthBook writes it as shift-adds; same result).
-    h = Math.imul(h, 0x01000193);
+    // × the FNV prime modulo 2^32 (GrowthBook writes it as shift-adds; same result).
+    h = Math.imul(h, FNV_PRIME);
+  }
+  return h;
+}
+
+/** FNV-1a, 32 bits, over UTF-16 code units (as GrowthBook's `hashFnv32a`). */
+export function fnv1a32(str: string): number {
+  return fnvUpdate(FNV_OFFSET, str) >>> 0;
+}
+
+/** FNV-1a 32 of the decimal string of a uint32, without making the string. */
+function fnvOfDecimal(value: number): number {
+  let divisor = 1;
+  while (divisor * 10 <= value) divisor *= 10;
+  let h = FNV_OFFSET;
+  for (; divisor >= 1; divisor /= 10) {
+    const digit = Math.floor(value / divisor) % 10;
+    h = Math.imul(h ^ (48 + digit), FNV_PRIME);
   }
   return h >>> 0;
 }
 
+/** The bucket (0..9999) of hash v2 from the FNV state after the seed. */
+function bucketFrom(seedState: number, unitId: string): number {
+  return fnvOfDecimal(fnvUpdate(seedState, unitId) >>> 0) % 10000;
+}
+
 /** GrowthBook hash v2: a bucket in [0, 1) with 10,000 steps. */
 export function hashV2(seed: string, unitId: string): number {
-  return (fnv1a32(String(fnv1a32(seed + unitId))) % 10000) / 10000;
+  return bucketFrom(fnvUpdate(FNV_OFFSET, seed), unitId) / 10000;
 }
 
 export type BucketRange = readonly [start: number, end: number];
@@ -86,20 +111,40 @@ export interface AssignArmInput {
 
 /** The arm index for this unit, or null when the unit is outside the experiment's coverage. */
 export function assignArm({ seed, unitId, weights, coverage }: AssignArmInput): number | null {
+  checkWeights(weights);
+  checkCoverage(coverage);
   if (unitId === '') return null; // GrowthBook skips units without a hash value
-  return chooseArm(hashV2(seed, unitId), getBucketRanges(weights, coverage));
+  const n = hashV2(seed, unitId);
+  // getBucketRanges and chooseArm without allocating: the same floating-point operations.
+  let cumulative = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i] as number;
+    const start = cumulative;
+    cumulative += w;
+    if (n >= start && n < start + coverage * w) return i;
+  }
+  return null;
 }
 
 /**
- * The same assignment with the ranges computed once: for the request path, which evaluates one
- * configuration for many units.
+ * The same assignment with the ranges and the seed's hash state computed once: for the request
+ * path, which evaluates one configuration for many units.
  */
 export function createAssigner(
   config: Omit<AssignArmInput, 'unitId'>,
 ): (unitId: string) => number | null {
   const ranges = getBucketRanges(config.weights, config.coverage);
-  const { seed } = config;
-  return (unitId) => (unitId === '' ? null : chooseArm(hashV2(seed, unitId), ranges));
+  const starts = Float64Array.from(ranges, (r) => r[0]);
+  const ends = Float64Array.from(ranges, (r) => r[1]);
+  const seedState = fnvUpdate(FNV_OFFSET, config.seed);
+  return (unitId) => {
+    if (unitId === '') return null;
+    const n = bucketFrom(seedState, unitId) / 10000;
+    for (let i = 0; i < starts.length; i++) {
+      if (n >= (starts[i] as number) && n < (ends[i] as number)) return i;
+    }
+    return null;
+  };
 }
 
 /** The seed of a feature's holdout: independent of every experiment's seed. */

@@ -1,16 +1,18 @@
 import { PageHeader } from '~/components/page-header';
+import { requireUser } from '~/features/auth/server/session';
+import { ExperimentsPanel } from '~/features/experiments/components/experiments-panel';
 
 export const metadata = { title: 'Experiments · Flywheel' };
 
-export default function ExperimentsPage() {
+export default async function ExperimentsPage() {
+  const user = await requireUser('viewer', '/console/experiments');
   return (
     <>
       <PageHeader title="Experiments">
-        A/B rollouts of model versions, with ramps and guardrails, appear here.
+        A/B rollouts of model versions: ramps that advance while every guardrail holds, and roll
+        back by themselves when one is crossed.
       </PageHeader>
-      <div className="rounded-lg border border-dashed border-slate-300 bg-white p-8 text-center text-sm text-slate-500">
-        Nothing here yet.
-      </div>
+      <ExperimentsPanel role={user.role} />
     </>
   );
 }
