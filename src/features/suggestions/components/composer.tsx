@@ -160,6 +160,7 @@ export function Composer() {
       });
       await readRewriteStream(response, (event) => {
         if (event.type === 'delta') setProposal((p) => p && { ...p, text: p.text + event.text });
+        else if (event.type === 'reset') setProposal((p) => p && { ...p, text: '' });
         else {
           setProposal(
             (p) =>

@@ -1,5 +1,7 @@
 export type RewriteEvent =
   | { type: 'delta'; text: string }
+  /** The answering tier failed mid-way; the next tier's deltas follow from scratch. */
+  | { type: 'reset' }
   | {
       type: 'done';
       generationId: string | null;

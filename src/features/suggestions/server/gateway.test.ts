@@ -87,6 +87,66 @@ afterAll(async () => {
   }
 });
 
+// Before the suite below, whose last test kills the worker.
+describe('a tier that fails mid-stream', () => {
+  it('resets what it streamed before the next tier streams', async () => {
+    // Streams one chunk, then drops the connection (a worker killed mid-answer).
+    const breaking = createServer((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [] }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = {
+        id: 'c',
+        object: 'text_completion',
+        choices: [{ index: 0, text: ' BROKEN' }],
+      };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`, () => setTimeout(() => res.destroy(), 20));
+    });
+    await new Promise<void>((r) => breaking.listen(0, '127.0.0.1', r));
+    const breakingUrl = `http://127.0.0.1:${(breaking.address() as AddressInfo).port}`;
+    try {
+      // The teacher is served only by the breaking backend, the student by the real worker.
+      const split = new StaticModelCatalog([
+        {
+          id: null,
+          name: 'flywheel-teacher',
+          version: '1',
+          backendModel: 'flywheel-teacher/1',
+          label: 'flywheel-teacher/1',
+        },
+        {
+          id: null,
+          name: 'flywheel-student',
+          version: '1',
+          backendModel: 'flywheel-student/1',
+          label: 'flywheel-student/1',
+        },
+      ]);
+      const p = pool([breakingUrl, worker.baseUrl]);
+      p.backends[0]!.models = new Set(['flywheel-teacher/1']);
+      p.backends[1]!.models = new Set(['flywheel-student/1']);
+      const events: string[] = [];
+      const r = await new Gateway(p, split).suggest(
+        request(feature({ stopAtSentenceEnd: false }), {
+          onDelta: (t) => events.push(t),
+          onReset: () => events.push('<reset>'),
+        }),
+      );
+      expect(r.tier, JSON.stringify(r.attempts)).toBe('fallback_model');
+      expect(events[0]).toBe(' BROKEN');
+      expect(events[1]).toBe('<reset>');
+      // After the reset, the deltas are exactly the answer.
+      expect(events.slice(2).join('')).toBe(r.text);
+    } finally {
+      breaking.closeAllConnections();
+      await new Promise((r) => breaking.close(r));
+    }
+  });
+});
+
 describe('gateway against the real worker', () => {
   it('answers from the primary model, with usage, TTFT and a trace id', async () => {
     const gateway = new Gateway(pool([worker.baseUrl]), catalog);

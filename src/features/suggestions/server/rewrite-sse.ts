@@ -1,12 +1,13 @@
 /**
  * POST /api/suggestions/rewrite: a rewrite streamed as server-sent events.
  *   data: {"type":"delta","text":"…"}                                 (zero or more)
+ *   data: {"type":"reset"}          (a tier failed mid-answer: drop the deltas so far)
  *   data: {"type":"done","generationId","tier","text","modelVersion"}  (always last)
  * `done.text` is the whole rewrite and wins over the deltas (a model that failed mid-way is
  * replaced by the next tier's answer). Backend trouble is never an error event: it ends as a
  * `done` from a fallback, at worst `tier: "none", text: ""`. Bad input is a 4xx JSON answer.
  */
-import { toPublicError } from '~/server/errors';
+import { DomainError, toPublicError } from '~/server/errors';
 import { readJsonBody } from '~/server/http/read-json-body';
 import { retryAfterOf } from '~/server/rate-limit';
 import { rewriteSuggestion } from './suggestions-service';
@@ -43,7 +44,13 @@ export async function handleRewriteRequest(
   try {
     input = rewriteInput.parse(await readJsonBody(req));
     await admit(input);
-    getFeature(input.featureId); // 404 before the stream starts
+    // 404 for an unknown feature, 400 for a completion feature, before the stream starts.
+    const { task } = getFeature(input.featureId);
+    if (task !== 'rewrite')
+      throw new DomainError(
+        'BAD_REQUEST',
+        `Feature "${input.featureId}" is a ${task} feature; rewrite needs a rewrite feature`,
+      );
   } catch (error) {
     return errorResponse(error);
   }
@@ -58,9 +65,11 @@ export async function handleRewriteRequest(
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(event)}\n\n`));
       };
       try {
-        const { response } = await rewriteSuggestion(runtime, input, abort.signal, (text) =>
-          send({ type: 'delta', text }),
-        );
+        const { response } = await rewriteSuggestion(runtime, input, {
+          signal: abort.signal,
+          onDelta: (text) => send({ type: 'delta', text }),
+          onReset: () => send({ type: 'reset' }),
+        });
         send({
           type: 'done',
           generationId: response.generationId,

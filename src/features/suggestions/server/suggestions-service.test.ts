@@ -37,6 +37,14 @@ describeOnEachDatabase('suggestions', ({ db }) => {
     );
     // As at server start: the worker's models become ModelVersion rows, features are mirrored.
     expect(await rt.refreshModels()).toEqual(['flywheel-student/1', 'flywheel-teacher/1']);
+    // A first request to a freshly started model can outlast the feature's latency budget on a
+    // busy machine; the tests are about the path, so warm both models first.
+    for (const model of ['flywheel-teacher/1', 'flywheel-student/1'])
+      await fetch(`${worker.baseUrl}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, prompt: 'Thank you for', max_tokens: 4 }),
+      });
   });
 
   it('mirrors the features with their default model version', async () => {
@@ -138,6 +146,20 @@ describeOnEachDatabase('suggestions', ({ db }) => {
       JSON.stringify({ featureId: 'nope', unitId: 'u', selection: 'x', instruction: 'shorter' }),
     );
     expect(unknown.status).toBe(404);
+    // A completion feature is refused before the stream starts, not answered with tier "none".
+    const wrongTask = await post(
+      JSON.stringify({
+        featureId: 'inline-completion',
+        unitId: 'u',
+        selection: 'x',
+        instruction: 'shorter',
+      }),
+    );
+    expect(wrongTask.status).toBe(400);
+    expect(wrongTask.headers.get('content-type')).toContain('application/json');
+    expect(await wrongTask.json()).toMatchObject({
+      error: { message: expect.stringContaining('completion feature') },
+    });
   });
 
   it('rewrites whole through the service with the selection as the draft', async () => {
@@ -150,8 +172,7 @@ describeOnEachDatabase('suggestions', ({ db }) => {
         selection: 'Thanks a lot!',
         instruction: 'more_formal',
       },
-      undefined,
-      (t) => deltas.push(t),
+      { onDelta: (t) => deltas.push(t) },
     );
     expect(response.tier).toBe('primary');
     expect(deltas.join('')).toBe(response.text);

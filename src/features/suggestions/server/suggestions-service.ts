@@ -98,11 +98,18 @@ export async function completeSuggestion(
   });
 }
 
+export interface RewriteStreamOptions {
+  signal?: AbortSignal;
+  /** Each piece of text as it arrives. */
+  onDelta?: (text: string) => void;
+  /** A tier failed after streaming part of its answer: drop what was streamed so far. */
+  onReset?: () => void;
+}
+
 export async function rewriteSuggestion(
   rt: SuggestionRuntime,
   raw: RewriteInput,
-  signal?: AbortSignal,
-  onDelta?: (text: string) => void,
+  { signal, onDelta, onReset }: RewriteStreamOptions = {},
 ): Promise<SuggestionOutcome> {
   const input = rewriteInput.parse(raw);
   const feature = featureFor(input.featureId, 'rewrite');
@@ -121,6 +128,7 @@ export async function rewriteSuggestion(
     textAfter: input.after,
     signal,
     onDelta,
+    onReset,
   });
 }
 
@@ -133,6 +141,6 @@ export async function suggestAny(
   const featureId = (body as { featureId?: unknown } | null)?.featureId;
   const task = typeof featureId === 'string' ? getFeature(featureId).task : 'completion';
   return task === 'rewrite'
-    ? rewriteSuggestion(rt, body as RewriteInput, signal)
+    ? rewriteSuggestion(rt, body as RewriteInput, { signal })
     : completeSuggestion(rt, body as CompleteInput, signal);
 }
