@@ -21,6 +21,7 @@ import { applyMigrations } from '../src/server/db/migrations';
 import { startPostgresCluster } from '../src/server/db/postgres-cluster';
 import { PrismaClient } from '../src/generated/prisma/client';
 import type { Db } from '../src/server/db';
+import { attachPool } from '../src/server/sql';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -106,9 +107,9 @@ async function main() {
   const cluster = await startPostgresCluster();
   const pool = new pg.Pool({ connectionString: cluster.url, max: CLIENTS + 2 });
   // Not ~/server/db: that module is marked server-only (Next.js), which plain tsx refuses.
-  const db: Db = new PrismaClient({
-    adapter: new PrismaPg({ connectionString: cluster.url, max: 10 }),
-  });
+  const dbPool = new pg.Pool({ connectionString: cluster.url, max: 10 });
+  const adapter = new PrismaPg(dbPool, { disposeExternalPool: true });
+  const db: Db = attachPool(new PrismaClient({ adapter }), dbPool);
   try {
     await applyMigrations(cluster.url);
     await db.feature.create({
@@ -167,8 +168,7 @@ async function main() {
       );
     });
 
-    log('(b2) floor with outbox: our statement through pg');
-    const floorOutbox = await run(SECONDS, units, async (b) => {
+    const ourStatement = (sinks: readonly string[]) => async (b: ReturnType<typeof makeBatch>) => {
       const ts = new Date().toISOString();
       await pool.query(INSERT_EVENTS_SQL, [
         b.events.map((e) => e.clientEventId),
@@ -177,10 +177,14 @@ async function main() {
         b.events.map((e) => JSON.stringify(e.payload)),
         b.events.map(() => ts),
         ts,
-        [...OUTBOX_SINKS],
+        sinks,
         b.unitId,
       ]);
-    });
+    };
+    log('(b1) our statement through pg, no sink (no validation, no Prisma)');
+    const statementOnly = await run(SECONDS, units, ourStatement([]));
+    log('(b2) floor with outbox: our statement through pg, both sinks');
+    const floorOutbox = await run(SECONDS, units, ourStatement(OUTBOX_SINKS));
 
     log('(a) naive: Prisma, row by row in a transaction');
     const naive = await run(Math.min(SECONDS, 5), units, async (b) => {
@@ -207,6 +211,7 @@ async function main() {
     const rows = [
       ['(a) naive Prisma row-by-row', naive],
       ['(b) floor pg multi-row, events only', floor],
+      ['(b1) our statement via pg, no sink', statementOnly],
       ['(b2) floor pg, events + outbox copies', floorOutbox],
       ['(c) ours ingestFeedback, no sink', ours],
       ['(c2) ours ingestFeedback, both sinks', oursSinks],

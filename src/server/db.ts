@@ -1,12 +1,16 @@
 import 'server-only';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '~/generated/prisma/client';
 import { env } from './env';
+import { attachPool } from './sql';
 
 export type Db = PrismaClient;
 
 export function createDb(connectionString: string): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 10 }) });
+  const pool = new pg.Pool({ connectionString, max: 10 });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+  return attachPool(new PrismaClient({ adapter }), pool);
 }
 
 const globalForDb = globalThis as unknown as { flywheelDb?: Db };

@@ -1,6 +1,7 @@
 import type { Db } from '~/server/db';
 import { env } from '~/server/env';
 import { awaitPendingWrites } from '~/server/pending-writes';
+import { querySql } from '~/server/sql';
 import {
   ingestInputSchema,
   type FeedbackEvent,
@@ -96,16 +97,19 @@ export async function ingestFeedback(
   const rows = [...unique.values()]
     .map((event) => toRow(event, serverTs))
     .sort((a, b) => (a.clientEventId < b.clientEventId ? -1 : 1));
-  const result = await db.$queryRawUnsafe<{ clientEventId: string; reason: RejectReason | null }[]>(
+  const result = await querySql<{ clientEventId: string; reason: RejectReason | null }>(
+    db,
     INSERT_EVENTS_SQL,
-    rows.map((r) => r.clientEventId),
-    rows.map((r) => r.generationId),
-    rows.map((r) => r.type),
-    rows.map((r) => r.payload),
-    rows.map((r) => r.clientTs),
-    serverTs.toISOString(),
-    options.sinks ?? configuredSinkNames(env()),
-    input.unitId,
+    [
+      rows.map((r) => r.clientEventId),
+      rows.map((r) => r.generationId),
+      rows.map((r) => r.type),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.clientTs),
+      serverTs.toISOString(),
+      options.sinks ?? configuredSinkNames(env()),
+      input.unitId,
+    ],
   );
   const rejected: IngestResult['rejected'] = [];
   let accepted = 0;

@@ -14,6 +14,7 @@
 import { counter, gauge } from '~/server/metrics';
 import type { Db } from '~/server/db';
 import { trackPendingWrite } from '~/server/pending-writes';
+import { querySql } from '~/server/sql';
 import { ensureFeatures } from './feature-sync';
 
 export interface GenerationRow {
@@ -232,9 +233,10 @@ export class GenerationWriter {
   /** Writes the batch; on a data error, halves it until the refused rows are alone. */
   private async writeBisecting(batch: Entry[]): Promise<void> {
     try {
-      await this.options.db.$queryRawUnsafe(
+      await querySql(
+        this.options.db,
         INSERT_GENERATIONS_SQL,
-        ...toParams(
+        toParams(
           batch.map((e) => e.row),
           this.options.sinks(),
         ),
