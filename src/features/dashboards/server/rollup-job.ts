@@ -1,0 +1,214 @@
+/**
+ * The rollup job folds new generations and feedback into `rollup_hour` rows per (feature, model
+ * version, arm, tier, hour of the generation).
+ *
+ * Work comes from `rollup_queue`, filled by triggers in the inserting transactions. One fold, in
+ * one transaction:
+ *   1. takes a transaction advisory lock (try: another app instance folding means skip this round;
+ *      a fold is one writer because a generation's contribution is not linear in its events: two
+ *      folders adding "shown" for one generation at once would count it twice);
+ *   2. deletes up to `batchSize` queue rows, oldest first, and keeps what they name;
+ *   3. reads the touched generations' facts before and after (generation-facts.ts);
+ *   4. adds after − before to their rows: late feedback moves its generation's hour, a duplicate
+ *      event changes nothing (facts are per-type max/min), latency histograms are subtracted and
+ *      added bucket by bucket.
+ * A crash rolls the transaction back and the queue rows come back: nothing is lost or doubled.
+ */
+import type { Prisma } from '~/generated/prisma/client';
+import type { Db } from '~/server/db';
+import {
+  addCounts,
+  contributionOf,
+  COUNT_FIELDS,
+  zeroCounts,
+  type Counts,
+} from '~/features/feedback/metrics';
+import { addInto, bucketOf, toSparse } from '~/lib/latency-sketch';
+import { factsOf, readFacts } from './generation-facts';
+
+/** Arbitrary, fixed: the key of the fold's advisory lock. */
+const ROLLUP_LOCK_KEY = 7_461_982_301;
+
+export interface FoldResult {
+  /** False when another instance held the lock. */
+  locked: boolean;
+  /** Queue rows folded. */
+  claimed: number;
+  /** Rollup rows written. */
+  rows: number;
+}
+
+interface Delta {
+  key: { featureId: string; modelVersionId: string; armId: string; tier: string; hour: string };
+  counts: Counts;
+  server: Map<number, number>;
+  client: Map<number, number>;
+  person: Map<number, number>;
+}
+
+const HIST_FIELDS = ['server', 'client', 'person'] as const;
+
+// Adds a sparse histogram's delta (the proposed row, EXCLUDED) to the stored one (r) and drops
+// buckets that reach zero.
+const mergeHist = (name: string) => {
+  const merged = `(SELECT i, sum(c) AS c FROM unnest(r."${name}Idx" || EXCLUDED."${name}Idx", r."${name}Cnt" || EXCLUDED."${name}Cnt") AS u(i, c) GROUP BY i HAVING sum(c) <> 0)`;
+  return `"${name}Idx" = coalesce((SELECT array_agg(i ORDER BY i) FROM ${merged} m), '{}'),
+    "${name}Cnt" = coalesce((SELECT array_agg(c::int ORDER BY i) FROM ${merged} m), '{}')`;
+};
+const addArray = (name: string) =>
+  `"${name}" = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(r."${name}", EXCLUDED."${name}") WITH ORDINALITY AS u(a, b, o) ORDER BY o)`;
+
+const ARRAYS = [
+  'shownByLatency',
+  'acceptByLatency',
+  ...HIST_FIELDS.flatMap((h) => [`${h}Idx`, `${h}Cnt`]),
+];
+const q = (names: readonly string[], prefix = '') => names.map((n) => `${prefix}"${n}"`).join(', ');
+
+const UPSERT_SQL = `
+INSERT INTO rollup_hour AS r ("featureId", "modelVersionId", "armId", tier, hour,
+  ${q(COUNT_FIELDS)}, ${q(ARRAYS)}, "updatedAt")
+SELECT x."featureId", x."modelVersionId", x."armId", x.tier::"Tier", x.hour::timestamp(3),
+  ${q(COUNT_FIELDS, 'x.')}, ${q(ARRAYS, 'x.')}, now()
+FROM jsonb_to_recordset($1::jsonb) AS x("featureId" text, "modelVersionId" text, "armId" text,
+  tier text, hour text, ${COUNT_FIELDS.map((f) => `"${f}" float8`).join(', ')},
+  ${ARRAYS.map((a) => `"${a}" int[]`).join(', ')})
+ON CONFLICT ("featureId", "modelVersionId", "armId", tier, hour) DO UPDATE SET
+  ${COUNT_FIELDS.map((f) => `"${f}" = r."${f}" + EXCLUDED."${f}"`).join(',\n  ')},
+  ${['shownByLatency', 'acceptByLatency'].map(addArray).join(',\n  ')},
+  ${HIST_FIELDS.map(mergeHist).join(',\n  ')},
+  "updatedAt" = now()`;
+
+export async function foldOnce(
+  db: Db,
+  options: { batchSize?: number; now?: Date } = {},
+): Promise<FoldResult> {
+  const batchSize = options.batchSize ?? 20_000;
+  return db.$transaction(
+    async (tx) => {
+      const [lock] = await tx.$queryRawUnsafe<{ ok: boolean }[]>(
+        'SELECT pg_try_advisory_xact_lock($1::bigint) AS ok',
+        ROLLUP_LOCK_KEY,
+      );
+      if (!lock?.ok) return { locked: false, claimed: 0, rows: 0 };
+      const claimed = await tx.$queryRawUnsafe<{ generationId: string; eventId: string | null }[]>(
+        `DELETE FROM rollup_queue WHERE id IN (SELECT id FROM rollup_queue ORDER BY id LIMIT $1)
+         RETURNING "generationId", "eventId"`,
+        batchSize,
+      );
+      if (claimed.length === 0) return { locked: true, claimed: 0, rows: 0 };
+      const deltas = await deltasOf(tx, claimed);
+      if (deltas.length > 0)
+        await tx.$executeRawUnsafe(UPSERT_SQL, JSON.stringify(deltas.map(toRecord)));
+      await tx.$executeRawUnsafe(
+        `INSERT INTO rollup_state (id, "lastFoldedAt", "foldedTotal") VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET "lastFoldedAt" = EXCLUDED."lastFoldedAt",
+           "foldedTotal" = rollup_state."foldedTotal" + EXCLUDED."foldedTotal"`,
+        options.now ?? new Date(),
+        claimed.length,
+      );
+      return { locked: true, claimed: claimed.length, rows: deltas.length };
+    },
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+}
+
+async function deltasOf(
+  tx: Prisma.TransactionClient,
+  claimed: { generationId: string; eventId: string | null }[],
+): Promise<Delta[]> {
+  const facts = await readFacts(tx, {
+    generationIds: [...new Set(claimed.map((c) => c.generationId))],
+    claimedGenerationIds: claimed.filter((c) => c.eventId === null).map((c) => c.generationId),
+    claimedEventIds: claimed.flatMap((c) => (c.eventId === null ? [] : [c.eventId])),
+  });
+  const deltas = new Map<string, Delta>();
+  for (const row of facts) {
+    if (!row.counted) continue;
+    const contribution = contributionOf(factsOf(row));
+    if (!contribution) continue;
+    const key = {
+      featureId: row.featureId,
+      modelVersionId: row.modelVersionId,
+      armId: row.armId,
+      tier: row.tier,
+      hour: row.hour,
+    };
+    const id = Object.values(key).join('\u0000');
+    let delta = deltas.get(id);
+    if (!delta) {
+      delta = {
+        key,
+        counts: zeroCounts(),
+        server: new Map(),
+        client: new Map(),
+        person: new Map(),
+      };
+      deltas.set(id, delta);
+    }
+    const sign = row.before ? -1 : 1;
+    addCounts(delta.counts, contribution.counts, sign);
+    for (const h of HIST_FIELDS) {
+      const value = contribution.latency[h];
+      if (value !== null) addInto(delta[h], { idx: [bucketOf(value)], cnt: [1] }, sign);
+    }
+  }
+  // Most fold rounds only add; a generation whose facts did not change nets to nothing.
+  return [...deltas.values()].filter(
+    (d) =>
+      COUNT_FIELDS.some((f) => d.counts[f] !== 0) ||
+      HIST_FIELDS.some((h) => [...d[h].values()].some((v) => v !== 0)),
+  );
+}
+
+function toRecord(delta: Delta) {
+  const record: Record<string, unknown> = { ...delta.key, ...delta.counts };
+  for (const h of HIST_FIELDS) {
+    const sparse = toSparse(delta[h]);
+    record[`${h}Idx`] = sparse.idx;
+    record[`${h}Cnt`] = sparse.cnt;
+  }
+  return record;
+}
+
+/** Folds until the queue is empty (tests, seed script, bench). */
+export async function foldAll(db: Db, options: { batchSize?: number } = {}) {
+  let claimed = 0;
+  for (;;) {
+    const result = await foldOnce(db, options);
+    claimed += result.claimed;
+    if (!result.locked || result.claimed === 0) return claimed;
+  }
+}
+
+export interface RollupJobOptions {
+  intervalMs?: number;
+  batchSize?: number;
+  log?: (message: string) => void;
+}
+
+/** Starts folding every `intervalMs`; a full batch is followed at once by the next. */
+export function startRollupJob(db: Db, options: RollupJobOptions = {}): () => void {
+  const intervalMs = options.intervalMs ?? 5_000;
+  const log = options.log ?? ((message: string) => console.warn(message));
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const round = async () => {
+    try {
+      const batchSize = options.batchSize ?? 20_000;
+      let result: FoldResult;
+      do result = await foldOnce(db, { batchSize });
+      while (!stopped && result.locked && result.claimed === batchSize);
+    } catch (error) {
+      log(
+        `rollups: fold failed (will retry): ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (!stopped) timer = setTimeout(() => void round(), intervalMs);
+  };
+  timer = setTimeout(() => void round(), intervalMs);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
