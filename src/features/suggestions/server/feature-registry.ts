@@ -37,6 +37,11 @@ export interface FeatureDeclaration {
   latencyBudgetMs: number;
   fallbackChain: FallbackStep[];
   redaction: RedactionPolicy;
+  /**
+   * Whether what users write may become training data: the browser then reports the text kept or
+   * typed at a suggestion's place, and datasets may be built from the feature. Absent means off.
+   */
+  trainingData?: boolean;
   /** Text the n-gram tier searches after the user's own text. */
   ngramCorpus: string;
 }
@@ -65,6 +70,7 @@ export const FEATURES = {
     latencyBudgetMs: 300,
     fallbackChain: ['model:flywheel-teacher', 'model:flywheel-student', 'ngram', 'none'],
     redaction: 'mask-emails-numbers',
+    trainingData: true,
     ngramCorpus: NGRAM_CORPUS,
   },
   rewrite: {
@@ -82,6 +88,7 @@ export const FEATURES = {
     // A rewrite has no model-free answer worth showing: after the models, silence.
     fallbackChain: ['model:flywheel-teacher', 'model:flywheel-student', 'none'],
     redaction: 'mask-emails-numbers',
+    trainingData: true,
     ngramCorpus: '',
   },
 } as const satisfies Record<string, FeatureDeclaration>;
