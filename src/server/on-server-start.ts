@@ -1,5 +1,6 @@
 import { bootstrapAdmin } from '~/features/auth/server/bootstrap-admin';
 import { auth } from '~/features/auth/server/app-auth';
+import { startRollupJob } from '~/features/dashboards/server/rollup-job';
 import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from './db';
@@ -12,6 +13,7 @@ export async function onServerStart(): Promise<void> {
   startOutboxDispatcher(db(), env());
   startOutboxPruner(db(), env());
   startGuardrailJob(db());
+  startRollupJob(db());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
   await startSuggestions(db()).catch((error: unknown) =>
     console.error('Could not mirror the AI features to the database:', error),

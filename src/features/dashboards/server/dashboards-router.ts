@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { createTRPCRouter, roleProcedure } from '~/server/trpc';
+import { dashboardFiltersSchema } from '../filters';
+import { readDashboard, readFilterOptions, readFreshness } from './dashboards-service';
 import { recentGenerations } from './recent-generations';
 
 export const dashboardsRouter = createTRPCRouter({
@@ -11,4 +13,9 @@ export const dashboardsRouter = createTRPCRouter({
       }),
     )
     .query(({ ctx, input }) => recentGenerations(ctx.db, input)),
+  metrics: roleProcedure('viewer')
+    .input(dashboardFiltersSchema)
+    .query(({ ctx, input }) => readDashboard(ctx.db, input)),
+  filterOptions: roleProcedure('viewer').query(({ ctx }) => readFilterOptions(ctx.db)),
+  freshness: roleProcedure('viewer').query(({ ctx }) => readFreshness(ctx.db)),
 });
