@@ -29,6 +29,12 @@ export const RETENTION_WINDOW_MS: Record<Exclude<RetentionWindow, 'submit'>, num
 };
 
 export const MAX_EVENTS_PER_BATCH = 500;
+/**
+ * What the user wrote at a suggestion's place, sent only for features whose `trainingData` is on
+ * (the server drops it otherwise and redacts it by the feature's policy before storing it).
+ */
+export const MAX_REPORTED_TEXT_CHARS = 2_000;
+const userText = z.string().max(MAX_REPORTED_TEXT_CHARS).optional();
 export const MAX_UNIT_ID_LENGTH = 128;
 
 const HOUR_MS = 3_600_000;
@@ -98,12 +104,15 @@ export const acceptedPartialEvent = event('accepted_partial', {
 export const dismissedEvent = event('dismissed', {
   ...decision,
   reason: z.enum(['escape', 'click_away', 'other']).optional(),
+  /** What the user typed at the suggestion's place instead, up to its length plus a margin. */
+  typedText: userText,
 });
 
 /** Typed past or superseded by a newer suggestion. */
 export const ignoredEvent = event('ignored', {
   ...decision,
   reason: z.enum(['typed_past', 'superseded', 'blur', 'other']).optional(),
+  typedText: userText,
 });
 
 /** The user typed the suggested text by hand: an implicit accept. */
@@ -118,6 +127,8 @@ export const retentionEvent = event('retention', {
   editDistance: z.number().min(0).max(1),
   retainedChars: chars,
   acceptedChars: chars,
+  /** What remains of the accepted text (the retained span's text) at this window. */
+  text: userText,
 });
 
 export const feedbackEventSchema = z.discriminatedUnion('type', [

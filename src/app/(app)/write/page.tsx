@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation';
 import { currentUser } from '~/features/auth/server/session';
 import { Composer } from '~/features/suggestions/components/composer';
+import { getFeature } from '~/features/suggestions/server/feature-registry';
 import { env } from '~/server/env';
 
 export const metadata = { title: 'Write · Flywheel demo' };
@@ -19,7 +20,7 @@ export default async function WritePage() {
           placeholder="Subject"
           className="w-full rounded-md border border-slate-300 px-3 py-2"
         />
-        <Composer />
+        <Composer captureText={getFeature('inline-completion').trainingData === true} />
       </div>
     </main>
   );

@@ -9,6 +9,7 @@ import {
   type IngestResult,
   type RejectReason,
 } from '../events';
+import { redactEventTexts } from './event-text';
 import { configuredSinkNames, type OutboxSinkName } from './outbox';
 
 /** Client clocks further than this from ours are clamped (the value sent is kept in the payload). */
@@ -27,6 +28,7 @@ export interface IngestOptions {
 //   with why, in the same result.
 // - Rows are inserted in clientEventId order and copies in (sink, clientEventId) order: two
 //   batches that overlap in any order wait for each other instead of deadlocking.
+// - Users' text (see event-text.ts) stays in the system of record: the copies leave it out.
 // - ON CONFLICT DO NOTHING makes retries idempotent; RETURNING tells which events are new, and
 //   only new events get outbox rows, one per configured sink.
 // Timestamps are bound as UTC ISO strings: the columns are `timestamp(3)` without zone, holding
@@ -54,7 +56,7 @@ copies AS (
   SELECT s.sink, 'feedback', ins."clientEventId",
          jsonb_build_object(
            'clientEventId', ins."clientEventId", 'generationId', ins."generationId",
-           'unitId', $8::text, 'type', ins."type", 'payload', ins."payload",
+           'unitId', $8::text, 'type', ins."type", 'payload', ins."payload" - 'text' - 'typedText',
            'clientTs', to_char(ins."clientTs", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'serverTs', to_char(ins."serverTs", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          $6::timestamp(3), $6::timestamp(3)
@@ -94,7 +96,7 @@ export async function ingestFeedback(
   // A suggestion answered a moment ago may still be in the generation writer's queue.
   await awaitPendingWrites(new Set([...unique.values()].map((e) => e.generationId)));
 
-  const rows = [...unique.values()]
+  const rows = (await redactEventTexts(db, [...unique.values()]))
     .map((event) => toRow(event, serverTs))
     .sort((a, b) => (a.clientEventId < b.clientEventId ? -1 : 1));
   const result = await querySql<{ clientEventId: string; reason: RejectReason | null }>(

@@ -38,7 +38,11 @@ interface Session {
  * The end-user writing surface: a CodeMirror editor with inline ghost-text completion and rewrite
  * of a selection. Nothing here ever shows an error: a failed request is simply no suggestion.
  */
-export function Composer() {
+/**
+ * `captureText`: the feature's `trainingData` setting (read on the server by the page), so the
+ * text users keep or type instead is reported only where the feature allows it.
+ */
+export function Composer({ captureText = false }: { captureText?: boolean }) {
   const client = useTRPCClient();
   const host = useRef<HTMLDivElement>(null);
   const session = useRef<Session | null>(null);
@@ -68,6 +72,7 @@ export function Composer() {
     const lifecycle = new SuggestionLifecycle({
       report: (event) => queue.add(event),
       textAt: (span) => view?.state.sliceDoc(span.from, span.to) ?? '',
+      captureText,
     });
     const completion = new InlineCompletion(
       (input, signal) =>
@@ -119,7 +124,9 @@ export function Composer() {
     queue.start();
     void queue.flush(); // what a previous page left behind
     const onHide = () => {
-      if (document.visibilityState === 'hidden') queue.flushWithBeacon();
+      if (document.visibilityState !== 'hidden') return;
+      lifecycle.flushPending(); // decisions still waiting for the text typed instead
+      queue.flushWithBeacon();
     };
     document.addEventListener('visibilitychange', onHide);
     window.addEventListener('pagehide', onHide);
@@ -132,7 +139,7 @@ export function Composer() {
       view?.destroy();
       session.current = null;
     };
-  }, [client]);
+  }, [client, captureText]);
 
   async function rewrite(instruction: RewriteInstruction) {
     const s = session.current;

@@ -1,5 +1,6 @@
 import {
   DEFAULT_VISIBILITY_GATE_MS,
+  MAX_REPORTED_TEXT_CHARS,
   RETENTION_WINDOW_MS,
   type FeedbackEventInput,
   type RetentionWindow,
@@ -32,6 +33,19 @@ interface Visible {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** A dismissed or ignored suggestion whose place is watched for what the user types instead. */
+interface Pending {
+  event: LifecycleEvent;
+  span: Span;
+  maxChars: number;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** How long after a dismiss or ignore the text typed at the suggestion's place is collected. */
+export const TYPED_INSTEAD_WINDOW_MS = 10_000;
+/** Characters beyond the suggestion's length that are still collected. */
+export const TYPED_INSTEAD_MARGIN_CHARS = 20;
+
 interface Tracked {
   generationId: string;
   accepted: string;
@@ -48,6 +62,7 @@ interface Tracked {
 export class SuggestionLifecycle {
   private visible: Visible | null = null;
   private tracked: Tracked[] = [];
+  private pending: Pending[] = [];
 
   constructor(
     private readonly options: {
@@ -55,6 +70,13 @@ export class SuggestionLifecycle {
       textAt: (span: Span) => string;
       gateMs?: number;
       windows?: readonly TimedWindow[];
+      /**
+       * The feature's `trainingData` is on: report the retained text at each window, and the text
+       * typed instead of a dismissed or ignored suggestion (its decision is then reported once
+       * that window closes, or at submit, page hide or dispose).
+       */
+      captureText?: boolean;
+      typedWindowMs?: number;
       now?: () => number;
     },
   ) {}
@@ -113,7 +135,7 @@ export class SuggestionLifecycle {
     // Dropped before the gate: never counted as shown, so no outcome either.
     if (!visible.shown && !tookIt) return;
     if (!visible.shown) this.reportShown(visible, onScreenMs);
-    this.options.report({
+    const decision: LifecycleEvent = {
       generationId,
       type: ended.outcome,
       payload: {
@@ -122,9 +144,44 @@ export class SuggestionLifecycle {
         acceptedChars: ended.suggestion.acceptedChars,
         typedChars: ended.suggestion.typedChars,
       },
-    });
+    };
+    if (this.options.captureText && !tookIt) this.watchTypedInstead(decision, ended);
+    else this.options.report(decision);
     if (ended.acceptedSpan && acceptedText)
       this.track(generationId, acceptedText, ended.acceptedSpan);
+  }
+
+  private watchTypedInstead(event: LifecycleEvent, ended: EndedSuggestion) {
+    const pos = ended.suggestion.pos;
+    const entry: Pending = {
+      event,
+      // Starts empty at the suggestion's place and grows as the user types there (see mapSpans).
+      span: { from: pos, to: pos },
+      maxChars: ended.suggestion.original.length + TYPED_INSTEAD_MARGIN_CHARS,
+      timer: setTimeout(
+        () => this.reportTypedInstead(entry),
+        this.options.typedWindowMs ?? TYPED_INSTEAD_WINDOW_MS,
+      ),
+    };
+    this.pending.push(entry);
+  }
+
+  private reportTypedInstead(entry: Pending) {
+    clearTimeout(entry.timer);
+    this.pending = this.pending.filter((p) => p !== entry);
+    const typed = entry.span.to > entry.span.from ? this.options.textAt(entry.span) : '';
+    const event = entry.event;
+    const typedText = typed.slice(0, entry.maxChars);
+    if (event.type === 'dismissed')
+      this.options.report({ ...event, payload: { ...event.payload, typedText } });
+    else if (event.type === 'ignored')
+      this.options.report({ ...event, payload: { ...event.payload, typedText } });
+    else this.options.report(event);
+  }
+
+  /** Reports the decisions still waiting for the text typed instead (page hide, submit). */
+  flushPending(): void {
+    for (const entry of [...this.pending]) this.reportTypedInstead(entry);
   }
 
   private track(generationId: string, accepted: string, span: Span) {
@@ -145,6 +202,7 @@ export class SuggestionLifecycle {
         acceptedChars: entry.accepted.length,
         retainedChars: retainedChars(entry.accepted, remaining),
         editDistance: Number(normalizedEditDistance(entry.accepted, remaining).toFixed(4)),
+        ...(this.options.captureText ? { text: remaining.slice(0, MAX_REPORTED_TEXT_CHARS) } : {}),
       },
     });
   }
@@ -155,15 +213,22 @@ export class SuggestionLifecycle {
       const from = map(entry.span.from, 1);
       entry.span = { from, to: Math.max(from, map(entry.span.to, -1)) };
     }
+    // Text typed at the edges of a watched place belongs to it (the span grows as the user types).
+    for (const entry of this.pending) {
+      const from = map(entry.span.from, -1);
+      entry.span = { from, to: Math.max(from, map(entry.span.to, 1)) };
+    }
   }
 
   /** The text was submitted: a final retention measure for every accepted span, then stop. */
   submitted(): void {
+    this.flushPending();
     for (const entry of this.tracked) this.reportRetention(entry, 'submit');
     this.dispose();
   }
 
   dispose(): void {
+    this.flushPending();
     this.cancelVisible();
     for (const entry of this.tracked) entry.timers.forEach(clearTimeout);
     this.tracked = [];
