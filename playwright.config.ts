@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 // Browser tests drive Debian's Chromium (never a downloaded one) against the real app started
-// the way `npm start` starts it: embedded PGlite in a fresh folder, the worker, the built app.
+// the way `npm start` starts it: the embedded PostgreSQL in a fresh folder, the worker, the built app.
 const port = Number(process.env.E2E_PORT ?? 3210);
 export const e2eAdmin = { email: 'admin@e2e.local', password: 'e2e-admin-password' };
 export const e2eWorkerPort = port + 1;
@@ -41,7 +41,7 @@ export default defineConfig({
     env: {
       PORT: String(port),
       APP_URL: `http://127.0.0.1:${port}`,
-      PGLITE_DATA_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
+      EMBEDDED_DATABASE_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
       ADMIN_EMAIL: e2eAdmin.email,
       ADMIN_PASSWORD: e2eAdmin.password,
       WORKER_PORT: String(e2eWorkerPort),

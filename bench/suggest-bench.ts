@@ -44,7 +44,7 @@ const app = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts
     ...process.env,
     PORT: String(port),
     WORKER_PORT: String(workerPort),
-    PGLITE_DATA_DIR: path.join(os.tmpdir(), `flywheel-bench-${process.pid}`),
+    EMBEDDED_DATABASE_DIR: path.join(os.tmpdir(), `flywheel-bench-${process.pid}`),
     ADMIN_PASSWORD: 'bench-admin-password',
   },
 });

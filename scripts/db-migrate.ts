@@ -1,8 +1,10 @@
-// npm run db:migrate            apply committed migrations to DATABASE_URL (or the embedded PGlite)
+// npm run db:migrate            apply committed migrations to DATABASE_URL, or to the embedded
+//                               PostgreSQL: the running one (npm start), else started for the run
 // npm run db:migration:create -- <name>   write a new migration from prisma/schema.prisma
+import { DatabaseStartError } from '../src/server/db/embedded-postgres';
 import { applyMigrations, createMigration } from '../src/server/db/migrations';
 import { openDatabase } from '../src/server/db/open-database';
-import { loadServerEnv } from '../src/server/env';
+import { EnvError, loadServerEnv } from '../src/server/env';
 
 const [command, name] = process.argv.slice(2);
 
@@ -18,8 +20,15 @@ if (command === 'create') {
       : 'No schema changes: nothing to create.',
   );
 } else if (command === 'deploy') {
-  const env = loadServerEnv();
-  const db = await openDatabase(env);
+  let db;
+  try {
+    db = await openDatabase(loadServerEnv(), { ifRunning: 'attach' });
+  } catch (error) {
+    if (!(error instanceof DatabaseStartError || error instanceof EnvError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+  console.log(`Database: ${db.description}`);
   try {
     const applied = await applyMigrations(db.url);
     console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.');

@@ -1,11 +1,13 @@
-// npm start: the whole product on one machine. Embedded PGlite unless DATABASE_URL is set, the
-// migrations, the inference worker (unless START_WORKER=0) and the Next.js server; Ctrl-C stops all.
+// npm start: the whole product on one machine. The embedded PostgreSQL unless DATABASE_URL is set,
+// the migrations, the inference worker (unless START_WORKER=0) and the Next.js server; Ctrl-C stops
+// all, the database last.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { applyMigrations } from '../src/server/db/migrations';
-import { openDatabase } from '../src/server/db/open-database';
+import { DatabaseStartError } from '../src/server/db/embedded-postgres';
+import { openDatabase, type OpenDatabase } from '../src/server/db/open-database';
 import { childEnvironment, EnvError, loadServerEnv, type ServerEnv } from '../src/server/env';
 import { buildIfStale } from './build-if-stale';
 import { startService, stopService } from './processes';
@@ -37,17 +39,34 @@ async function authSecret(): Promise<string> {
 const started = Date.now();
 if (!dev) await buildIfStale(childEnvironment({ NODE_ENV: 'production' }));
 
-const database = await openDatabase(env);
-console.log(
-  database.embedded
-    ? `Database: embedded PGlite in ${env.PGLITE_DATA_DIR}`
-    : 'Database: DATABASE_URL',
-);
+const children: ReturnType<typeof startService>[] = [];
+let shuttingDown = false;
+let database: OpenDatabase | undefined;
+
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  await Promise.all(children.map((c) => stopService(c)));
+  await database?.stop();
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+process.once('SIGHUP', () => void shutdown(0));
+
+try {
+  database = await openDatabase(env);
+} catch (error) {
+  if (error instanceof DatabaseStartError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+console.log(`Database: ${database.description}`);
 const applied = await applyMigrations(database.url);
 if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
 
-const children: ReturnType<typeof startService>[] = [];
-let shuttingDown = false;
 let backends = env.INFERENCE_BACKENDS;
 const workerEntry = path.join(root, 'inference/src/index.ts');
 if (env.START_WORKER && existsSync(workerEntry)) {
@@ -80,17 +99,7 @@ const app = startService(
   }),
 );
 children.push(app);
-
-async function shutdown(code: number) {
-  if (shuttingDown) return;
-  shuttingDown = true;
-  await Promise.all(children.map((c) => stopService(c)));
-  await database.stop();
-  process.exit(code);
-}
 app.once('exit', (code) => void shutdown(code ?? 1));
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
 
 // Print the address once the server answers.
 const url = env.APP_URL ?? `http://localhost:${env.PORT}`;

@@ -1,5 +1,6 @@
-// npm test: lint, typecheck, unit and integration tests (on PGlite and PostgreSQL 15), the
-// worker's tests, the demo-model training script on a tiny configuration, and the browser tests.
+// npm test: lint, typecheck, unit and integration tests (on the embedded PostgreSQL 18 and on
+// PostgreSQL 15), the worker's tests, the demo-model training script on a tiny configuration, and
+// the browser tests.
 // Every step runs even when an earlier one fails; the last line is `N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';

@@ -6,7 +6,8 @@ describe('loadServerEnv', () => {
     const env = loadServerEnv({});
     expect(env.PORT).toBe(3000);
     expect(env.DATABASE_URL).toBeUndefined();
-    expect(env.PGLITE_DATA_DIR).toBe('.data/pglite');
+    expect(env.EMBEDDED_DATABASE_DIR).toBeUndefined(); // DEFAULT_EMBEDDED_DATABASE_DIR
+    expect(env.EMBEDDED_DATABASE_PORT).toBeUndefined(); // a free port
     expect(env.START_WORKER).toBe(true);
     expect(env.INFERENCE_BACKENDS).toEqual([]);
   });
@@ -30,11 +31,27 @@ describe('loadServerEnv', () => {
     ['INFERENCE_BACKENDS', 'not a url'],
     ['START_WORKER', 'maybe'],
     ['ADMIN_EMAIL', 'nobody'],
+    ['EMBEDDED_DATABASE_PORT', '0'],
   ])('names the variable when %s=%s is invalid', (name, value) => {
     expect(() => loadServerEnv({ [name]: value })).toThrow(EnvError);
     expect(() => loadServerEnv({ [name]: value })).toThrow(
       new RegExp(`^Invalid environment variable ${name}( \\(item \\d+\\))?: `),
     );
+  });
+
+  it('reads PGLITE_DATA_DIR (older releases) only with a folder for the embedded PostgreSQL', () => {
+    expect(() => loadServerEnv({ PGLITE_DATA_DIR: '/srv/flywheel/pglite' })).toThrow(
+      /^Invalid environment variable PGLITE_DATA_DIR: the embedded database is now PostgreSQL: set EMBEDDED_DATABASE_DIR/,
+    );
+    const env = loadServerEnv({
+      PGLITE_DATA_DIR: '/srv/flywheel/pglite',
+      EMBEDDED_DATABASE_DIR: '/srv/flywheel/postgres',
+    });
+    expect(env.PGLITE_DATA_DIR).toBe('/srv/flywheel/pglite');
+    expect(env.EMBEDDED_DATABASE_DIR).toBe('/srv/flywheel/postgres');
+    expect(
+      loadServerEnv({ PGLITE_DATA_DIR: '/old', DATABASE_URL: 'postgresql://u@h/db' }).DATABASE_URL,
+    ).toBe('postgresql://u@h/db');
   });
 
   it('treats empty values as unset', () => {

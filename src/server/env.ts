@@ -21,10 +21,17 @@ const serverEnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** Public URL of the app (used by auth for redirects and cookies). */
   APP_URL: z.string().url().optional(),
-  /** A PostgreSQL server; without it the app runs on the embedded PGlite. */
+  /** A PostgreSQL server; without it the app runs on the embedded PostgreSQL. */
   DATABASE_URL: postgresUrl.optional(),
-  /** Where the embedded PGlite keeps its data. */
-  PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
+  /** Where the embedded PostgreSQL keeps its data (default DEFAULT_EMBEDDED_DATABASE_DIR). */
+  EMBEDDED_DATABASE_DIR: z.string().min(1).optional(),
+  /** Port of the embedded PostgreSQL on 127.0.0.1 (default: a free port). */
+  EMBEDDED_DATABASE_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /**
+   * A PGlite folder written by a release before the embedded PostgreSQL (default `.data/pglite`),
+   * imported once into the embedded PostgreSQL. Setting it requires EMBEDDED_DATABASE_DIR.
+   */
+  PGLITE_DATA_DIR: z.string().min(1).optional(),
   /** Session signing secret (≥ 32 chars). Generated and kept in .data/ when absent. */
   BETTER_AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** First admin account, created on first start when the database has no users. */
@@ -77,6 +84,22 @@ const serverEnvSchema = z.object({
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
 
+export const DEFAULT_EMBEDDED_DATABASE_DIR = '.data/postgres';
+
+// Releases before the embedded PostgreSQL read PGLITE_DATA_DIR as their data folder. It now names
+// the PGlite folder to import from; where the new data goes must then be said too, or a folder on
+// a mounted volume would be imported into `.data/postgres` of the working directory.
+const checkedServerEnvSchema = serverEnvSchema.superRefine((env, ctx) => {
+  if (env.PGLITE_DATA_DIR && !env.DATABASE_URL && !env.EMBEDDED_DATABASE_DIR)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PGLITE_DATA_DIR'],
+      message:
+        'the embedded database is now PostgreSQL: set EMBEDDED_DATABASE_DIR to the folder for its data ' +
+        '(e.g. next to the PGlite folder); the PGlite data in PGLITE_DATA_DIR is then imported into it on start',
+    });
+});
+
 export class EnvError extends Error {
   override name = 'EnvError';
 }
@@ -85,7 +108,7 @@ export class EnvError extends Error {
 export function loadServerEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   // An empty value means "not set", as in most .env tooling.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ''));
-  const result = serverEnvSchema.safeParse(cleaned);
+  const result = checkedServerEnvSchema.safeParse(cleaned);
   if (result.success) return result.data;
   const lines = result.error.issues.map(({ path: [name, ...rest], message }) => {
     const where = rest.length ? ` (item ${rest.map((p) => Number(p) + 1).join('.')})` : '';

@@ -3,8 +3,9 @@ import { createDb, type Db } from '~/server/db';
 import { randomUUID } from 'node:crypto';
 
 /**
- * Runs a suite once per test database (PGlite and PostgreSQL 15). Suites share each database,
- * so tests make their own rows with unique ids rather than expecting empty tables.
+ * Runs a suite once per test database (the embedded PostgreSQL 18 and PostgreSQL 15, both started
+ * by global-setup.ts). Suites share each database, so tests make their own rows with unique ids
+ * rather than expecting empty tables.
  */
 export function describeOnEachDatabase(
   title: string,

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDb } from '../db';
 import { applyMigrations, migrationsDir } from './migrations';
-import { startPglite, type RunningDatabase } from './pglite-server';
+import { startTestEmbeddedPostgres } from '../../test/global-setup';
+import type { RunningDatabase } from './embedded-postgres';
 import { startPostgresCluster } from './postgres-cluster';
 
 const fresh: Record<string, () => Promise<RunningDatabase>> = {
-  pglite: () => startPglite(),
+  'embedded-postgres-18': () => startTestEmbeddedPostgres(),
   'postgresql-15': () => startPostgresCluster(),
 };
 
@@ -24,7 +25,8 @@ describe.each(Object.keys(fresh))('migrations [%s]', (name) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-migrations-'));
     await cp(migrationsDir, dir, { recursive: true });
 
-    expect(await applyMigrations(database.url, dir)).toContain('20261124155408_init');
+    const committed = await applyMigrations(database.url, dir);
+    expect(committed).toContain('20261124155408_init');
     const db = createDb(database.url);
     await db.user.create({
       data: { id: 'u1', name: 'Ada', email: 'ada@example.com', role: 'editor' },
@@ -46,26 +48,35 @@ describe.each(Object.keys(fresh))('migrations [%s]', (name) => {
     const history = await db.$queryRawUnsafe<{ n: bigint }[]>(
       'SELECT count(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL',
     );
-    expect(Number(history[0]?.n)).toBe(2);
+    expect(Number(history[0]?.n)).toBe(committed.length + 1);
     await db.$disconnect();
   });
-});
 
-describe('embedded PGlite data folder', () => {
-  it('keeps its data across restarts', async () => {
-    const dataDir = path.join(await mkdtemp(path.join(os.tmpdir(), 'flywheel-pglite-')), 'data');
-    let database = await startPglite({ dataDir });
-    await applyMigrations(database.url);
-    let db = createDb(database.url);
-    await db.feature.create({ data: { id: 'f', task: 'completion', config: {}, configHash: 'h' } });
+  it('applies scripts whose statements contain semicolons (function bodies, literals)', async () => {
+    const database = await fresh[name]!();
+    open.push(database);
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-migrations-'));
+    await mkdir(path.join(dir, '20000101000000_trigger'));
+    await writeFile(
+      path.join(dir, '20000101000000_trigger/migration.sql'),
+      `CREATE TABLE "item" ("id" INTEGER PRIMARY KEY, "note" TEXT NOT NULL DEFAULT 'a; b');
+CREATE TABLE "item_log" ("id" INTEGER NOT NULL);
+-- a comment; with a semicolon
+CREATE FUNCTION "log_item"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO "item_log" ("id") VALUES (NEW."id");
+  RETURN NEW;
+END;
+$$;
+CREATE TRIGGER "item_logged" AFTER INSERT ON "item" FOR EACH ROW EXECUTE FUNCTION "log_item"();
+`,
+    );
+    expect(await applyMigrations(database.url, dir)).toEqual(['20000101000000_trigger']);
+    const db = createDb(database.url);
+    await db.$executeRawUnsafe('INSERT INTO "item" ("id") VALUES (7)');
+    expect(
+      await db.$queryRawUnsafe('SELECT i.note, l.id FROM "item" i JOIN "item_log" l USING ("id")'),
+    ).toEqual([{ note: 'a; b', id: 7 }]);
     await db.$disconnect();
-    await database.stop();
-
-    database = await startPglite({ dataDir });
-    expect(await applyMigrations(database.url)).toEqual([]);
-    db = createDb(database.url);
-    expect(await db.feature.count()).toBe(1);
-    await db.$disconnect();
-    await database.stop();
   });
 });

@@ -43,7 +43,8 @@ async function readMigrations(dir = migrationsDir): Promise<MigrationList> {
 
 /**
  * Applies the committed migrations that the database has not seen, recording them in
- * `_prisma_migrations` exactly as `prisma migrate deploy` does. Same path for PGlite and PostgreSQL.
+ * `_prisma_migrations` exactly as `prisma migrate deploy` does. Same path for the embedded
+ * PostgreSQL 18 and any other PostgreSQL server.
  */
 export async function applyMigrations(url: string, dir = migrationsDir): Promise<string[]> {
   const engine = await openSchemaEngine(await readFile(schemaPath, 'utf8'), url);
@@ -62,8 +63,9 @@ export async function applyMigrations(url: string, dir = migrationsDir): Promise
  * What `prisma migrate dev --create-only` does: replays the migration history on a shadow
  * database and writes the SQL that takes it to prisma/schema.prisma as a new migration folder.
  * Returns the folder name, or null when the schema has no changes.
- * The shadow must be a real PostgreSQL (the engine cannot introspect PGlite's PostgreSQL 18
- * catalogs): `SHADOW_DATABASE_URL`, or a throwaway cluster from the Debian binaries.
+ * The shadow is `SHADOW_DATABASE_URL`, or a throwaway PostgreSQL 15 cluster from the Debian binaries:
+ * the WebAssembly engine panics while introspecting PostgreSQL 18 catalogs during this diff (seen
+ * with PGlite and with the embedded PostgreSQL 18), although it applies migrations to them.
  */
 export async function createMigration(name: string, shadowUrl?: string): Promise<string | null> {
   const datamodel = await readFile(schemaPath, 'utf8');

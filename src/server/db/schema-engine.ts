@@ -57,11 +57,41 @@ function readCharAsText(adapter: object): void {
   patchedQueryable = queryable;
 }
 
+type Scriptable = {
+  executeScript(script: string): Promise<void>;
+  client: { query(sql: string): Promise<unknown> };
+  onError(error: unknown): never;
+};
+let patchedScriptable: Scriptable | undefined;
+
+/**
+ * adapter-pg 7.10 runs a migration script by splitting it at every `;`, which breaks statements
+ * that contain one: function bodies in `$$ … $$`, string literals, comments. The native engine
+ * sends the whole script as one simple query, which PostgreSQL parses statement by statement
+ * (all in one implicit transaction, unless the script has its own BEGIN/COMMIT); so does this.
+ */
+function runScriptsWhole(adapter: object): void {
+  let proto = Object.getPrototypeOf(adapter) as object | null;
+  while (proto && !Object.hasOwn(proto, 'executeScript'))
+    proto = Object.getPrototypeOf(proto) as object | null;
+  if (!proto || proto === patchedScriptable) return;
+  const scriptable = proto as Scriptable;
+  scriptable.executeScript = async function (this: Scriptable, script: string) {
+    try {
+      await this.client.query(script);
+    } catch (error) {
+      this.onError(error);
+    }
+  };
+  patchedScriptable = scriptable;
+}
+
 let enginePromise: ReturnType<typeof loadEngineModule> | undefined;
 
 async function connectPatched(factory: PrismaPg) {
   const adapter = await factory.connect();
   readCharAsText(adapter);
+  runScriptsWhole(adapter);
   return adapter;
 }
 
