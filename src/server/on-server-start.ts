@@ -1,6 +1,7 @@
 import { bootstrapAdmin } from '~/features/auth/server/bootstrap-admin';
 import { auth } from '~/features/auth/server/app-auth';
 import { startRollupJob } from '~/features/dashboards/server/rollup-job';
+import { startDatasetJob } from '~/features/datasets/server/dataset-job';
 import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from './db';
@@ -13,6 +14,7 @@ export async function onServerStart(): Promise<void> {
   startOutboxDispatcher(db(), env());
   startOutboxPruner(db(), env());
   startGuardrailJob(db());
+  startDatasetJob(db());
   startRollupJob(db());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
   await startSuggestions(db()).catch((error: unknown) =>

@@ -1,3 +1,4 @@
+import { datasetsRouter } from '~/features/datasets/server/datasets-router';
 import { dashboardsRouter } from '~/features/dashboards/server/dashboards-router';
 import { experimentsRouter } from '~/features/experiments/server/experiments-router';
 import { feedbackRouter } from '~/features/feedback/server/feedback-router';
@@ -14,6 +15,7 @@ export const appRouter = createTRPCRouter({
   feedback: feedbackRouter,
   dashboards: dashboardsRouter,
   experiments: experimentsRouter,
+  datasets: datasetsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
+import { datasetsApi } from '~/features/datasets/server/datasets-api';
 import { experimentsApi } from '~/features/experiments/server/experiments-api';
 import { ingestFeedbackBody } from '~/features/feedback/server/ingest-service';
 import {
@@ -78,6 +79,7 @@ export function createPublicApi(getDb: () => Db) {
   });
 
   app.route('/experiments', experimentsApi(getDb, requireApiKey));
+  app.route('/datasets', datasetsApi(getDb, requireApiKey));
 
   // Prometheus scrape (any API key): writer backlog, unrecorded generations, process figures.
   app.get('/metrics', requireApiKey, async (c) => {
