@@ -45,6 +45,8 @@ export default defineConfig({
       ADMIN_EMAIL: e2eAdmin.email,
       ADMIN_PASSWORD: e2eAdmin.password,
       WORKER_PORT: String(e2eWorkerPort),
+      // The writing-page specs type as an anonymous end user.
+      ALLOW_ANONYMOUS_WRITE: '1',
     },
   },
 });

@@ -46,6 +46,8 @@ const app = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts
     WORKER_PORT: String(workerPort),
     EMBEDDED_DATABASE_DIR: path.join(os.tmpdir(), `flywheel-bench-${process.pid}`),
     ADMIN_PASSWORD: 'bench-admin-password',
+    // The bench types on /write as an anonymous end user.
+    ALLOW_ANONYMOUS_WRITE: '1',
   },
 });
 

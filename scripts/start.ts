@@ -86,11 +86,16 @@ if (env.START_WORKER && existsSync(workerEntry)) {
   if (backends.length === 0) backends = [`http://127.0.0.1:${env.WORKER_PORT}`];
 }
 
-const nextBin = path.join(root, 'node_modules/next/dist/bin/next');
+// `next start`/`next dev` behind a thin server that records the socket's peer address (see there).
 const app = startService(
   'app',
   process.execPath,
-  [nextBin, dev ? 'dev' : 'start', '--port', String(env.PORT)],
+  [
+    path.join(root, 'scripts/serve-next.mjs'),
+    '--port',
+    String(env.PORT),
+    ...(dev ? ['--dev'] : []),
+  ],
   childEnvironment({
     NODE_ENV: dev ? 'development' : 'production',
     DATABASE_URL: database.url,
