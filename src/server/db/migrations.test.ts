@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,14 +15,21 @@ const fresh: Record<string, () => Promise<RunningDatabase>> = {
 
 describe.each(Object.keys(fresh))('migrations [%s]', (name) => {
   const open: RunningDatabase[] = [];
+  const folders: string[] = [];
+  const scratch = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-migrations-'));
+    folders.push(dir);
+    return dir;
+  };
   afterEach(async () => {
     await Promise.all(open.splice(0).map((d) => d.stop()));
+    await Promise.all(folders.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
 
   it('migrates a database written by an older schema without losing its rows', async () => {
     const database = await fresh[name]!();
     open.push(database);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-migrations-'));
+    const dir = await scratch();
     await cp(migrationsDir, dir, { recursive: true });
 
     const committed = await applyMigrations(database.url, dir);
@@ -55,7 +62,7 @@ describe.each(Object.keys(fresh))('migrations [%s]', (name) => {
   it('applies scripts whose statements contain semicolons (function bodies, literals)', async () => {
     const database = await fresh[name]!();
     open.push(database);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-migrations-'));
+    const dir = await scratch();
     await mkdir(path.join(dir, '20000101000000_trigger'));
     await writeFile(
       path.join(dir, '20000101000000_trigger/migration.sql'),
