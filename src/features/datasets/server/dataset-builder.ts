@@ -132,6 +132,24 @@ export async function buildDataset(db: Db, options: BuildOptions): Promise<Build
           ? 'eval'
           : 'train';
       const row = { ...candidate.row };
+      // Length bounds first: cheap, and they keep very long texts away from the PII patterns.
+      const outOfBounds = (r: typeof row) => {
+        const p = r.prompt as string;
+        return (
+          p.length < gates.minPromptChars ||
+          p.length > gates.maxPromptChars ||
+          Object.entries(r).some(
+            ([k, v]) =>
+              k !== 'prompt' &&
+              typeof v === 'string' &&
+              (v.length < 1 || v.length > gates.maxCompletionChars),
+          )
+        );
+      };
+      if (outOfBounds(row)) {
+        count('length');
+        continue;
+      }
       if (gates.scrubPii) {
         let changed = false;
         for (const [key, value] of Object.entries(row)) {
@@ -143,16 +161,6 @@ export async function buildDataset(db: Db, options: BuildOptions): Promise<Build
       }
       const prompt = row.prompt as string;
       const texts = Object.entries(row).filter(([k, v]) => k !== 'prompt' && typeof v === 'string');
-      if (
-        prompt.length < gates.minPromptChars ||
-        prompt.length > gates.maxPromptChars ||
-        texts.some(
-          ([, v]) => (v as string).length < 1 || (v as string).length > gates.maxCompletionChars,
-        )
-      ) {
-        count('length');
-        continue;
-      }
       const promptKey = textKey(prompt);
       const seenIn = promptSplit.get(promptKey);
       if (seenIn && seenIn !== split) {

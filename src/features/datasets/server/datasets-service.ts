@@ -31,6 +31,8 @@ export const WATERMARK_SETTLE_MS = 2 * 60_000;
 export interface DatasetsOptions {
   dir?: string;
   now?: () => Date;
+  /** Generations read so far (the CLI's progress bar; the build row has it too). */
+  onProgress?: (scanned: number) => void;
 }
 
 const dirOf = (o: DatasetsOptions) => o.dir ?? DEFAULT_DATASETS_DIR;
@@ -232,6 +234,7 @@ export async function runBuild(db: Db, buildId: string, options: DatasetsOptions
       definition,
       build.watermark,
       async (scanned) => {
+        options.onProgress?.(scanned);
         await db.datasetBuild.update({ where: { id: buildId }, data: { rowsScanned: scanned } });
       },
     );
