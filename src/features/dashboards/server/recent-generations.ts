@@ -9,7 +9,9 @@ export async function recentGenerations(db: Db, input: { featureId?: string; lim
     include: {
       modelVersion: { select: { name: true, version: true } },
       feedback: {
-        orderBy: { clientTs: 'asc' },
+        // Ingest stores a batch in id order, so events stamped in the same millisecond (a
+        // shown flushed with its decision) are put in lifecycle order: the enum's order.
+        orderBy: [{ clientTs: 'asc' }, { type: 'asc' }],
         select: { type: true, payload: true, clientTs: true },
       },
     },
