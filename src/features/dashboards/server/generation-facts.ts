@@ -1,20 +1,19 @@
 /**
- * Reads the facts (metrics.ts `GenerationFacts`) of generations twice: as the rollups hold them
- * now ("before": what was folded so far) and as they will hold them after this fold ("after").
+ * Reads the facts (metrics.ts `GenerationFacts`) of generations as the rollups hold them: a
+ * generation or event still in rollup_queue is not folded yet and does not count. The fold reads
+ * them once before and once after deleting the queue rows it claimed (under its lock nobody else
+ * deletes queue rows), so the two readings differ by exactly what it claimed. A row inserted
+ * meanwhile has its queue row inserted in the same transaction, so it counts in neither.
  *
- * Folded means "no longer in rollup_queue". This runs after the fold deleted its claimed queue
- * rows, in one statement (one snapshot), so:
- *   after  = rows not in the queue,
- *   before = rows not in the queue and not claimed by this fold.
- * A row inserted while the fold runs has its queue row inserted in the same transaction, so it is
- * in neither state and waits for the next fold.
+ * LATERAL per generation keeps this on the (generationId, …) indexes of feedback_event and
+ * rollup_queue: its cost follows the generations touched, not the size of the tables.
  */
 import type { Prisma } from '~/generated/prisma/client';
 import type { GenerationFacts } from '~/features/feedback/metrics';
 
 export interface FactsRow {
   id: string;
-  before: boolean;
+  /** False while the generation itself is still queued: then it contributes nothing yet. */
   counted: boolean;
   featureId: string;
   modelVersionId: string;
@@ -42,22 +41,15 @@ export interface FactsRow {
 const num = (key: string) => `(e.payload->>'${key}')::float8`;
 
 const FACTS_SQL = `
-WITH affected AS (SELECT DISTINCT unnest($1::text[]) AS id),
-claimed_gen AS (SELECT DISTINCT unnest($2::text[]) AS id),
-claimed_ev AS (SELECT DISTINCT unnest($3::text[]) AS id),
-states(before) AS (VALUES (true), (false)),
-ev AS (
-  SELECT e.*, s.before
-  FROM feedback_event e
-  JOIN affected a ON a.id = e."generationId"
-  CROSS JOIN states s
-  LEFT JOIN claimed_ev c ON c.id = e.id
-  WHERE NOT EXISTS (
-      SELECT 1 FROM rollup_queue q WHERE q."generationId" = e."generationId" AND q."eventId" = e.id)
-    AND NOT (s.before AND c.id IS NOT NULL)
-),
-f AS (
-  SELECT e."generationId" AS gid, e.before,
+SELECT g.id,
+  NOT EXISTS (SELECT 1 FROM rollup_queue q WHERE q."generationId" = g.id AND q."eventId" IS NULL) AS counted,
+  g."featureId", coalesce(g."modelVersionId", '') AS "modelVersionId", coalesce(g."armId", '') AS "armId",
+  g.tier::text AS tier, to_char(date_trunc('hour', g."createdAt"), 'YYYY-MM-DD"T"HH24:00:00') AS hour,
+  g."latencyMs", g.error, f.*
+FROM unnest($1::text[]) AS a(id)
+JOIN generation g ON g.id = a.id
+CROSS JOIN LATERAL (
+  SELECT
     bool_or(e.type = 'shown') AS shown,
     min(${num('responseToShownMs')}) FILTER (WHERE e.type = 'shown') AS "clientMs",
     bool_or(e.type = 'accepted') AS accepted,
@@ -73,34 +65,18 @@ f AS (
     max(${num('retainedChars')}) FILTER (WHERE e.type = 'retention' AND e.payload->>'window' = '2m') AS "retained2m",
     max(${num('retainedChars')}) FILTER (WHERE e.type = 'retention' AND e.payload->>'window' = '10m') AS "retained10m",
     max(${num('editDistance')}) FILTER (WHERE e.type = 'retention' AND e.payload->>'window' = '2m') AS "editDistance2m"
-  FROM ev e
-  GROUP BY e."generationId", e.before
-)
-SELECT g.id, s.before,
-  NOT EXISTS (SELECT 1 FROM rollup_queue q WHERE q."generationId" = g.id AND q."eventId" IS NULL)
-    AND NOT (s.before AND cg.id IS NOT NULL) AS counted,
-  g."featureId", coalesce(g."modelVersionId", '') AS "modelVersionId", coalesce(g."armId", '') AS "armId",
-  g.tier::text AS tier, to_char(date_trunc('hour', g."createdAt"), 'YYYY-MM-DD"T"HH24:00:00') AS hour,
-  g."latencyMs", g.error,
-  f.shown, f."clientMs", f.accepted, f."acceptedPartial", f."typedThrough", f.dismissed, f.ignored,
-  f."personMs", f."acceptedChars", f."retained30s", f."retained2m", f."retained10m", f."editDistance2m"
-FROM generation g
-JOIN affected a ON a.id = g.id
-CROSS JOIN states s
-LEFT JOIN claimed_gen cg ON cg.id = g.id
-LEFT JOIN f ON f.gid = g.id AND f.before = s.before`;
+  FROM feedback_event e
+  WHERE e."generationId" = g.id
+    AND NOT EXISTS (
+      SELECT 1 FROM rollup_queue q WHERE q."generationId" = e."generationId" AND q."eventId" = e.id)
+) f`;
 
 export async function readFacts(
   tx: Pick<Prisma.TransactionClient, '$queryRawUnsafe'>,
-  claimed: { generationIds: string[]; claimedGenerationIds: string[]; claimedEventIds: string[] },
+  generationIds: string[],
 ): Promise<FactsRow[]> {
-  if (claimed.generationIds.length === 0) return [];
-  return tx.$queryRawUnsafe<FactsRow[]>(
-    FACTS_SQL,
-    claimed.generationIds,
-    claimed.claimedGenerationIds,
-    claimed.claimedEventIds,
-  );
+  if (generationIds.length === 0) return [];
+  return tx.$queryRawUnsafe<FactsRow[]>(FACTS_SQL, generationIds);
 }
 
 export function factsOf(row: FactsRow): GenerationFacts {

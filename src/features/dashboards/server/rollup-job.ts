@@ -7,14 +7,14 @@
  *   1. takes a transaction advisory lock (try: another app instance folding means skip this round;
  *      a fold is one writer because a generation's contribution is not linear in its events: two
  *      folders adding "shown" for one generation at once would count it twice);
- *   2. deletes up to `batchSize` queue rows, oldest first, and keeps what they name;
- *   3. reads the touched generations' facts before and after (generation-facts.ts);
+ *   2. takes up to `batchSize` queue rows, oldest first;
+ *   3. reads the touched generations' facts (generation-facts.ts), deletes the claimed queue rows
+ *      and reads them again: the two readings differ by exactly what was claimed;
  *   4. adds after − before to their rows: late feedback moves its generation's hour, a duplicate
  *      event changes nothing (facts are per-type max/min), latency histograms are subtracted and
  *      added bucket by bucket.
  * A crash rolls the transaction back and the queue rows come back: nothing is lost or doubled.
  */
-import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
 import {
   addCounts,
@@ -24,7 +24,7 @@ import {
   type Counts,
 } from '~/features/feedback/metrics';
 import { addInto, bucketOf, toSparse } from '~/lib/latency-sketch';
-import { factsOf, readFacts } from './generation-facts';
+import { factsOf, readFacts, type FactsRow } from './generation-facts';
 
 /** Arbitrary, fixed: the key of the fold's advisory lock. */
 const ROLLUP_LOCK_KEY = 7_461_982_301;
@@ -91,13 +91,30 @@ export async function foldOnce(
         ROLLUP_LOCK_KEY,
       );
       if (!lock?.ok) return { locked: false, claimed: 0, rows: 0 };
-      const claimed = await tx.$queryRawUnsafe<{ generationId: string; eventId: string | null }[]>(
-        `DELETE FROM rollup_queue WHERE id IN (SELECT id FROM rollup_queue ORDER BY id LIMIT $1)
-         RETURNING "generationId", "eventId"`,
-        batchSize,
-      );
+      // Planning-time JIT costs more than these index-driven statements take.
+      await tx.$executeRawUnsafe('SET LOCAL jit = off');
+      const claimed = await tx.$queryRawUnsafe<
+        { id: bigint; generationId: string; eventId: string | null }[]
+      >('SELECT id, "generationId", "eventId" FROM rollup_queue ORDER BY id LIMIT $1', batchSize);
       if (claimed.length === 0) return { locked: true, claimed: 0, rows: 0 };
-      const deltas = await deltasOf(tx, claimed);
+      const generationIds = [...new Set(claimed.map((c) => c.generationId))];
+      // A generation claimed now contributed nothing before: only the others need a before reading.
+      const claimedGenerations = new Set(
+        claimed.filter((c) => c.eventId === null).map((c) => c.generationId),
+      );
+      const before = await readFacts(
+        tx,
+        generationIds.filter((id) => !claimedGenerations.has(id)),
+      );
+      await tx.$executeRawUnsafe(
+        'DELETE FROM rollup_queue WHERE id = ANY($1::bigint[])',
+        claimed.map((c) => c.id.toString()),
+      );
+      const after = await readFacts(tx, generationIds);
+      const deltas = deltasOf([
+        ...before.map((row) => ({ row, sign: -1 })),
+        ...after.map((row) => ({ row, sign: 1 })),
+      ]);
       if (deltas.length > 0)
         await tx.$executeRawUnsafe(UPSERT_SQL, JSON.stringify(deltas.map(toRecord)));
       await tx.$executeRawUnsafe(
@@ -113,17 +130,9 @@ export async function foldOnce(
   );
 }
 
-async function deltasOf(
-  tx: Prisma.TransactionClient,
-  claimed: { generationId: string; eventId: string | null }[],
-): Promise<Delta[]> {
-  const facts = await readFacts(tx, {
-    generationIds: [...new Set(claimed.map((c) => c.generationId))],
-    claimedGenerationIds: claimed.filter((c) => c.eventId === null).map((c) => c.generationId),
-    claimedEventIds: claimed.flatMap((c) => (c.eventId === null ? [] : [c.eventId])),
-  });
+function deltasOf(readings: { row: FactsRow; sign: number }[]): Delta[] {
   const deltas = new Map<string, Delta>();
-  for (const row of facts) {
+  for (const { row, sign } of readings) {
     if (!row.counted) continue;
     const contribution = contributionOf(factsOf(row));
     if (!contribution) continue;
@@ -146,7 +155,6 @@ async function deltasOf(
       };
       deltas.set(id, delta);
     }
-    const sign = row.before ? -1 : 1;
     addCounts(delta.counts, contribution.counts, sign);
     for (const h of HIST_FIELDS) {
       const value = contribution.latency[h];
