@@ -22,7 +22,6 @@ import {
 } from '../src/features/dashboards/server/traffic';
 import { applyMigrations } from '../src/server/db/migrations';
 import { startPostgresCluster } from '../src/server/db/postgres-cluster';
-import type { Db } from '../src/server/db';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 10_000_000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
@@ -35,7 +34,7 @@ const cluster = await startPostgresCluster();
 const pool = new pg.Pool({ connectionString: cluster.url, max: 4 });
 const db = new PrismaClient({
   adapter: new PrismaPg({ connectionString: cluster.url, max: 4 }),
-}) as unknown as Db;
+});
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now();
@@ -119,7 +118,7 @@ try {
     }));
     loadMs += (
       await timed(async () => {
-        await insertRows('generation', traffic.generations as Record<string, unknown>[], {
+        await insertRows('generation', traffic.generations, {
           id: 'text',
           featureId: 'text',
           modelVersionId: 'text',
