@@ -11,7 +11,7 @@ import type { Db } from '~/server/db';
 import type { GuardrailMetric } from '../config';
 import type { RatioMoments } from '../stats';
 
-type Reader = Pick<Db, '$queryRawUnsafe'> | Pick<Prisma.TransactionClient, '$queryRawUnsafe'>;
+type Reader = Pick<Prisma.TransactionClient, '$queryRawUnsafe'>;
 
 export type MetricName = GuardrailMetric | 'arc_per_unit' | 'chars_per_opportunity';
 
@@ -28,7 +28,8 @@ export interface ArmReading {
 
 const ABORTED = 'aborted by the caller';
 
-const MOMENTS_SQL = `
+/** The same sums by a full scan of the generations and events (tests and checks of the rollup). */
+export const SCAN_MOMENTS_SQL = `
 WITH g AS (
   SELECT id, "armId", "unitId", tier, error, "latencyMs"
   FROM generation
@@ -71,6 +72,23 @@ SELECT "armId",
   sum(arc) AS arc, sum(arc * arc) AS arc2, sum(arc * shown) AS arcsh
 FROM u GROUP BY "armId"`;
 
+/** The sums from the per-unit rollup (unit-rollup.ts): one row per unit. */
+export const ROLLUP_MOMENTS_SQL = `
+SELECT "armId",
+  (count(*) FILTER (WHERE suggestions > 0))::float8 AS units,
+  sum(suggestions)::float8 AS gens, sum(suggestions::float8 * suggestions) AS gens2,
+  sum(fallbacks)::float8 AS fb, sum(fallbacks::float8 * fallbacks) AS fb2,
+  sum(fallbacks::float8 * suggestions) AS fbg,
+  sum(slow)::float8 AS sl, sum(slow::float8 * slow) AS sl2, sum(slow::float8 * suggestions) AS slg,
+  (count(*) FILTER (WHERE shown > 0))::float8 AS shown_units,
+  sum(shown)::float8 AS sh, sum(shown::float8 * shown) AS sh2,
+  sum(accepted)::float8 AS ac, sum(accepted::float8 * accepted) AS ac2,
+  sum(accepted::float8 * shown) AS acsh,
+  sum(dismissed)::float8 AS di, sum(dismissed::float8 * dismissed) AS di2,
+  sum(dismissed::float8 * shown) AS dish,
+  sum(arc) AS arc, sum(arc * arc) AS arc2, sum(arc * shown) AS arcsh
+FROM experiment_unit_stat WHERE "experimentId" = $1 GROUP BY "armId"`;
+
 const LATENCY_SQL = `
 SELECT "armId",
   percentile_cont(0.5) WITHIN GROUP (ORDER BY "latencyMs") AS p50,
@@ -106,25 +124,65 @@ type MomentsRow = Record<
 
 const empty = (): RatioMoments => ({ n: 0, sumX: 0, sumY: 0, sumXX: 0, sumYY: 0, sumXY: 0 });
 
-export async function readArmData(
+export interface ReadOptions {
+  /** Read p50/p95 latency per arm (a sort of every suggestion; the results page wants it). */
+  latency?: boolean;
+  /** "rollup" (default): the per-unit rollup, folded by the job; "scan": every row. */
+  source?: 'rollup' | 'scan';
+}
+
+/**
+ * The per-arm reading. Inside a transaction (the job's) it runs there; otherwise in one of its own.
+ * The planner overestimates these joins by orders of magnitude, which turns JIT compilation on
+ * (seconds on a small machine) and sorts on disk: both are switched off for this transaction.
+ */
+export function readArmData(
+  db: Db,
+  experimentId: string,
+  arms: readonly { id: string; isControl: boolean }[],
+  options: ReadOptions = {},
+): Promise<ArmReading[]> {
+  return db.$transaction((tx) => readArmDataIn(tx, experimentId, arms, options), {
+    timeout: 60_000,
+  });
+}
+
+/** The same, inside the caller's transaction (the guardrail job's). */
+export async function readArmDataIn(
   db: Reader,
   experimentId: string,
   arms: readonly { id: string; isControl: boolean }[],
+  options: ReadOptions = {},
 ): Promise<ArmReading[]> {
   const control = arms.find((a) => a.isControl);
   if (!control) throw new Error(`Experiment ${experimentId} has no control arm`);
   const ids = arms.map((a) => a.id);
-  const [exposures, moments, latency] = await Promise.all([
-    db.$queryRawUnsafe<{ armId: string; n: number }[]>(
-      `SELECT "armId", count(*)::float8 AS n FROM assignment WHERE "experimentId" = $1 GROUP BY "armId"`,
-      experimentId,
-    ),
-    db.$queryRawUnsafe<MomentsRow[]>(MOMENTS_SQL, ids, control.id),
-    db.$queryRawUnsafe<{ armId: string; p50: number | null; p95: number | null }[]>(
-      LATENCY_SQL,
-      ids,
-    ),
-  ]);
+  await db.$queryRawUnsafe(
+    `SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`,
+  );
+  const exposures = await db.$queryRawUnsafe<{ armId: string; n: number }[]>(
+    `SELECT "armId", count(*)::float8 AS n FROM assignment WHERE "experimentId" = $1 GROUP BY "armId"`,
+    experimentId,
+  );
+  const scan = options.source === 'scan';
+  const moments = scan
+    ? await db.$queryRawUnsafe<MomentsRow[]>(SCAN_MOMENTS_SQL, ids, control.id)
+    : await db.$queryRawUnsafe<MomentsRow[]>(ROLLUP_MOMENTS_SQL, experimentId);
+  // The rollup's slow counts exist once control's p95 has been fixed as the threshold.
+  const [threshold] = scan
+    ? [{ t: 0 }]
+    : await db.$queryRawUnsafe<{ t: number | null }[]>(
+        `SELECT "latencyThresholdMs" AS t FROM experiment WHERE id = $1`,
+        experimentId,
+      );
+  const latencyTested = threshold?.t !== null && threshold?.t !== undefined;
+  const latency =
+    options.latency === false
+      ? []
+      : await db.$queryRawUnsafe<{ armId: string; p50: number | null; p95: number | null }[]>(
+          LATENCY_SQL,
+          ids,
+        );
   return arms.map((arm) => {
     const r = moments.find((m) => m.armId === arm.id);
     const v = (k: keyof Omit<MomentsRow, 'armId'>) => Number(r?.[k] ?? 0);
@@ -140,14 +198,16 @@ export async function readArmData(
             sumYY: v('gens2'),
             sumXY: v('fbg'),
           },
-          latency_p95: {
-            n: units,
-            sumX: v('sl'),
-            sumY: v('gens'),
-            sumXX: v('sl2'),
-            sumYY: v('gens2'),
-            sumXY: v('slg'),
-          },
+          latency_p95: !latencyTested
+            ? empty()
+            : {
+                n: units,
+                sumX: v('sl'),
+                sumY: v('gens'),
+                sumXX: v('sl2'),
+                sumYY: v('gens2'),
+                sumXY: v('slg'),
+              },
           acceptance_rate: {
             n: v('shown_units'),
             sumX: v('ac'),

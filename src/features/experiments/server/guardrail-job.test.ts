@@ -1,78 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import type { Prisma } from '~/generated/prisma/client';
-import type { Db } from '~/server/db';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { DEFAULT_GUARDRAILS } from '../config';
-import { seededRandom } from '../testing/simulate';
 import { ExperimentServing } from './experiment-serving';
 import { actOnExperiment, createExperiment, getExperiment } from './experiments-service';
 import { createGuardrailJob } from './guardrail-job';
 import { experimentInput } from './testing/fixtures';
-
-interface Behaviour {
-  fallback: number;
-  accept: number;
-}
-
-/**
- * Real traffic through the serving path: units resolve their arm (which logs exposures), each
- * makes a few suggestions stored as Generations, each shown and sometimes accepted.
- */
-async function traffic(
-  db: Db,
-  featureId: string,
-  units: number,
-  behaviour: Record<string, Behaviour>,
-  seed: number,
-) {
-  const random = seededRandom(seed);
-  const serving = new ExperimentServing(db, { flushMs: 20 });
-  const generations: Prisma.GenerationCreateManyInput[] = [];
-  const events: Prisma.FeedbackEventCreateManyInput[] = [];
-  for (let i = 0; i < units; i++) {
-    const unitId = `gj-${seed}-${i}`;
-    const arm = await serving.resolve(featureId, unitId);
-    if (!arm) continue;
-    const armName = arm.model.label;
-    const b = behaviour[armName] ?? { fallback: 0.05, accept: 0.3 };
-    const n = 1 + Math.floor(random() * 4);
-    for (let k = 0; k < n; k++) {
-      const id = randomUUID();
-      const fell = random() < b.fallback;
-      generations.push({
-        id,
-        featureId,
-        unitId,
-        modelVersionId: arm.model.id,
-        experimentId: arm.experimentId,
-        armId: arm.armId,
-        tier: fell ? 'ngram' : 'primary',
-        prompt: 'p',
-        output: 'o',
-        latencyMs: 80 + random() * 40,
-      });
-      events.push({
-        clientEventId: randomUUID(),
-        generationId: id,
-        type: 'shown',
-        payload: {},
-        clientTs: new Date(),
-      });
-      if (random() < b.accept)
-        events.push({
-          clientEventId: randomUUID(),
-          generationId: id,
-          type: 'accepted',
-          payload: {},
-          clientTs: new Date(),
-        });
-    }
-  }
-  await serving.stop();
-  await db.generation.createMany({ data: generations });
-  await db.feedbackEvent.createMany({ data: events });
-}
+import { traffic } from './testing/traffic';
 
 describeOnEachDatabase('guardrail job', ({ db }) => {
   const actor = async () => ({

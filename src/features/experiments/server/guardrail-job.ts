@@ -11,8 +11,9 @@ import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
 import { storedGuardrails, storedRamp } from '../config';
 import { describeRollback, evaluateExperiment, type Evaluation } from '../guardrails';
-import { readArmData } from './experiment-metrics';
+import { readArmDataIn } from './experiment-metrics';
 import { toView, type ExperimentView } from './experiments-service';
+import { foldExperimentQueue } from './unit-rollup';
 
 const SYSTEM: Actor = { type: 'system', userId: null };
 
@@ -73,7 +74,7 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
         if (!id) return null;
         const row = await tx.experiment.findUniqueOrThrow({ where: { id }, include });
         const before = toView(row);
-        const readings = await readArmData(tx, id, row.arms);
+        const readings = await readArmDataIn(tx, id, row.arms, { latency: false });
         const evaluation = evaluateExperiment({
           status: before.status as 'running' | 'paused',
           arms: row.arms.map((arm) => {
@@ -173,8 +174,12 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
     );
   }
 
-  /** One round: every due experiment, each in its own transaction. */
+  /** One round: fold the queued rows into the per-unit rollup, then every due experiment. */
   async function runOnce(): Promise<CheckOutcome[]> {
+    await foldExperimentQueue(db).catch((error: unknown) =>
+      // Checks still run on what was folded before; the queue waits for the next round.
+      log(`guardrails: fold failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
     const outcomes: CheckOutcome[] = [];
     for (;;) {
       const outcome = await checkNext();

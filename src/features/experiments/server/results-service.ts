@@ -9,6 +9,7 @@ import type { GuardrailCheck } from '../guardrails';
 import { compare, fixedHalfWidth, holm, ratioEstimate } from '../stats';
 import { readArmData, type MetricName } from './experiment-metrics';
 import { getExperiment, type ExperimentView } from './experiments-service';
+import { foldExperimentQueue } from './unit-rollup';
 
 export const RESULT_METRICS: {
   name: MetricName;
@@ -72,6 +73,10 @@ const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 export async function experimentResults(db: Db, id: string): Promise<ExperimentResults> {
   const experiment = await getExperiment(db, id);
+  // Fresh numbers: fold what is queued (skipped when another instance is folding right now).
+  await foldExperimentQueue(db).catch((error: unknown) =>
+    console.error('experiments: fold before results failed:', error),
+  );
   const readings = await readArmData(db, id, experiment.arms);
   const control = experiment.arms.find((a) => a.isControl)!;
   const controlReading = readings.find((r) => r.armId === control.id)!;
