@@ -1,15 +1,19 @@
-/** Benchmark prompts: public-domain Jane Austen openings (the demo models' corpus). */
+/**
+ * Benchmark prompts: email prose from the demo models' held-out split (SpamAssassin public
+ * corpus, ham mail; data PDDL-1.0, contents CC0-1.0), which no demo model trains on.
+ * Document ids: inference/training/heldout.json.
+ */
 export const BENCH_PROMPTS = [
-  'It is a truth universally acknowledged, that a single man in possession of a good fortune',
-  'Emma Woodhouse, handsome, clever, and rich, with a comfortable home and happy disposition,',
-  'The family of Dashwood had long been settled in Sussex. Their estate was large,',
-  'Sir Walter Elliot, of Kellynch Hall, in Somersetshire, was a man who, for his own amusement,',
-  'No one who had ever seen Catherine Morland in her infancy would have supposed her born',
-  'About thirty years ago Miss Maria Ward, of Huntingdon, with only seven thousand pounds,',
-  'Mr. Bennet was among the earliest of those who waited on Mr. Bingley.',
-  'Mrs. Dashwood was surprised only for a moment at seeing him;',
+  "I actually think you're looking in the wrong place.",
+  'Maybe you could find more info or tips on the ALSA page for your card?',
+  'I apologize for not catching up to the current code in so long.',
+  'You might be better asking this on the spamassassin-talk list.',
+  "This is my first time running Razor, heard a lot of good things about it so I thought I'd give it a shot.",
+  'Last week my hands and shoulders were starting to really act up on me again.',
+  "I have a couple of small issues, and I'm not sure if their exmh issues or my setup issues.",
+  'And then, just as I was about to fall asleep, I figured it out.',
 ];
 
-/** ~200 tokens to rewrite (Persuasion, chapter 1). */
+/** ~250 tokens to rewrite (held-out mail spam-assassin/easy-ham-1/00355). */
 export const REWRITE_SELECTION =
-  'Sir Walter Elliot, of Kellynch Hall, in Somersetshire, was a man who, for his own amusement, never took up any book but the Baronetage; there he found occupation for an idle hour, and consolation in a distressed one; there his faculties were roused into admiration and respect, by contemplating the limited remnant of the earliest patents; there any unwelcome sensations, arising from domestic affairs changed naturally into pity and contempt as he turned over the almost endless creations of the last century; and there, if every other leaf were powerless, he could read his own history with an interest which never failed. This was the page at which the favourite volume always opened: he had been remarkable for his personal appearance, and vain of his situation in life; he considered the blessing of beauty as inferior only to the blessing of a baronetcy, and the Sir Walter Elliot, who united these gifts, was the constant object of his warmest respect and devotion.';
+  "My typical Java-to-C conversion doesn't increase the lines of code by more than 20%, and a fair portion of that is the implementation of additional features that drove us to do the conversion in the first place. Some things are substantially more succinct when written in C than in Java. C and most other mature languages have an endless collection of libraries. I personally don't use anything beyond the core libraries of any language that much though. On a tangent, I find libraries nearly useless for a great many things due primarily to the fact that most of them are so general that a given non-trivial API almost always has a context in which it will function in a pathological manner. Code reuse is wonderful and all that, but libraries frequently make design trade-offs that won't work for me even if they theoretically do exactly what I need. Unfortunately, it isn't particularly easy nor does it make a nice simple API to design a library that really is optimizable to a wide range of design cases.";

@@ -3,6 +3,7 @@ outputs from PyTorch that verify_onnx.mjs compares against onnxruntime-node."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import json
 import os
@@ -75,11 +76,13 @@ def export_onnx(model: GPT, path: str) -> str:
         past.append(torch.zeros(b, cfg.n_head, p, cfg.head_dim))
     inputs, outputs, axes = io_names(cfg.n_layer)
     buf = io.BytesIO()
+    # torch >= 2.9 defaults to the dynamo exporter: ask for the TorchScript one (as in torch 1.13)
+    extra = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
         torch.onnx.export(
             OnnxWrapper(model), (input_ids, attention_mask, position_ids, *past), buf,
             input_names=inputs, output_names=outputs, dynamic_axes=axes,
-            opset_version=OPSET, do_constant_folding=True,
+            opset_version=OPSET, do_constant_folding=True, **extra,
         )
     m = onnx.load_from_string(buf.getvalue())
     _untie_lm_head_copy(m, model)

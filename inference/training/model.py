@@ -52,6 +52,11 @@ class Attention(nn.Module):
         q = q.view(b, s, self.n_head, self.head_dim).transpose(1, 2)
         k = k.view(b, s, self.n_head, self.head_dim).transpose(1, 2)
         v = v.view(b, s, self.n_head, self.head_dim).transpose(1, 2)
+        if allowed is None:
+            # training fast path (no past, no padding): fused causal attention, same maths
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            out = out.transpose(1, 2).reshape(b, s, self.n_head * self.head_dim)
+            return self.proj(out), None
         if past_k is not None:
             k = torch.cat([past_k.to(k.dtype), k], dim=2)
             v = torch.cat([past_v.to(v.dtype), v], dim=2)
@@ -113,17 +118,26 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, input_ids, attention_mask=None, position_ids=None, past=None):
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past=None, fast=False):
+        """fast=True: training/evaluation on unpadded rows without a cache (fused attention
+        where this torch has it); no presents are returned."""
         b, s = input_ids.shape
+        if fast and past is None and attention_mask is None and hasattr(F, "scaled_dot_product_attention"):
+            x = self.wte(input_ids) + self.wpe(torch.arange(s, device=input_ids.device).unsqueeze(0))
+            for block in self.blocks:
+                x, _ = block(x, None, None, None)
+            x = self.ln_f(x)
+            return F.linear(x, self.wte.weight), None
         past_len = past[0][0].shape[2] if past is not None else 0
         total = past_len + s
         if position_ids is None:
-            position_ids = torch.arange(past_len, total, dtype=torch.long).unsqueeze(0).expand(b, s)
+            position_ids = torch.arange(past_len, total, dtype=torch.long, device=input_ids.device).unsqueeze(0).expand(b, s)
         if attention_mask is None:
-            attention_mask = torch.ones(b, total, dtype=torch.long)
+            attention_mask = torch.ones(b, total, dtype=torch.long, device=input_ids.device)
         # causal across past + current: query i (absolute index total - s + i) sees keys j <= it
-        k_idx = torch.arange(total, dtype=torch.long)
-        q_idx = k_idx[total - s:] if past is None else torch.arange(s, dtype=torch.long) + (total - s)
+        dev = input_ids.device
+        k_idx = torch.arange(total, dtype=torch.long, device=dev)
+        q_idx = k_idx[total - s:] if past is None else torch.arange(s, dtype=torch.long, device=dev) + (total - s)
         causal = k_idx.unsqueeze(0) <= q_idx.unsqueeze(1)  # [S, T]
         allowed = causal.unsqueeze(0).unsqueeze(0) & (attention_mask > 0).unsqueeze(1).unsqueeze(2)  # [B,1,S,T]
         x = self.wte(input_ids) + self.wpe(position_ids)
