@@ -101,3 +101,11 @@ export const FORMAT_COLUMNS: Record<DatasetFormat, readonly string[]> = {
   'unpaired-preference': ['prompt', 'completion', 'label'],
   'prompt-only': ['prompt'],
 };
+
+/** Files of a version's export folder (the console links them). */
+export const DATASET_FILES_FOR_DOWNLOAD = [
+  'train.jsonl',
+  'eval.jsonl',
+  'manifest.json',
+  'README.md',
+] as const;

@@ -8,10 +8,10 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm, writeFile, access } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
-import type { Split } from '../definition';
+import { DATASET_FILES_FOR_DOWNLOAD, type Split } from '../definition';
 import type { BuildSink } from './dataset-builder';
 
-export const DATASET_FILES = ['train.jsonl', 'eval.jsonl', 'manifest.json', 'README.md'] as const;
+export const DATASET_FILES = DATASET_FILES_FOR_DOWNLOAD;
 export type DatasetFile = (typeof DATASET_FILES)[number];
 
 export const DEFAULT_DATASETS_DIR = '.data/datasets';

@@ -1,0 +1,39 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { auth } from '~/features/auth/server/app-auth';
+import { DATASET_FILES } from '~/features/datasets/server/dataset-files';
+import { versionFilePath } from '~/features/datasets/server/datasets-queries';
+import { db } from '~/server/db';
+import { toPublicError } from '~/server/errors';
+
+// Console downloads of a dataset version's files (signed-in users); API keys use /api/v1/datasets.
+export const dynamic = 'force-dynamic';
+
+const params = z.object({ versionId: z.uuid(), file: z.enum(DATASET_FILES) });
+
+export async function GET(
+  req: Request,
+  context: { params: Promise<{ versionId: string; file: string }> },
+): Promise<Response> {
+  try {
+    const session = await auth().api.getSession({ headers: req.headers });
+    if (!session?.user)
+      return Response.json({ error: { message: 'Sign in first' } }, { status: 401 });
+    const { versionId, file } = params.parse(await context.params);
+    const found = await versionFilePath(db(), versionId, file);
+    const body = Readable.toWeb(createReadStream(found.path)) as ReadableStream<Uint8Array>;
+    const name = `${found.version.dataset.name}-v${found.version.version}-${file}`;
+    return new Response(body, {
+      headers: {
+        'content-type': file.endsWith('.md') ? 'text/markdown' : 'application/octet-stream',
+        'content-disposition': `attachment; filename="${name}"`,
+        'x-content-digest': found.version.contentDigest,
+      },
+    });
+  } catch (error) {
+    const e = toPublicError(error);
+    if (e.status >= 500) console.error('dataset download failed:', error);
+    return Response.json({ error: { code: e.code, message: e.message } }, { status: e.status });
+  }
+}
