@@ -15,6 +15,7 @@
  *      added bucket by bucket.
  * A crash rolls the transaction back and the queue rows come back: nothing is lost or doubled.
  */
+import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
 import {
   addCounts,
@@ -48,22 +49,43 @@ interface Delta {
 
 const HIST_FIELDS = ['server', 'client', 'person'] as const;
 
-// Adds a sparse histogram's delta (the proposed row, EXCLUDED) to the stored one (r) and drops
-// buckets that reach zero.
-const mergeHist = (name: string) => {
-  const merged = `(SELECT i, sum(c) AS c FROM unnest(r."${name}Idx" || EXCLUDED."${name}Idx", r."${name}Cnt" || EXCLUDED."${name}Cnt") AS u(i, c) GROUP BY i HAVING sum(c) <> 0)`;
-  return `"${name}Idx" = coalesce((SELECT array_agg(i ORDER BY i) FROM ${merged} m), '{}'),
-    "${name}Cnt" = coalesce((SELECT array_agg(c::int ORDER BY i) FROM ${merged} m), '{}')`;
-};
-const addArray = (name: string) =>
-  `"${name}" = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(r."${name}", EXCLUDED."${name}") WITH ORDINALITY AS u(a, b, o) ORDER BY o)`;
-
 const ARRAYS = [
   'shownByLatency',
   'acceptByLatency',
   ...HIST_FIELDS.flatMap((h) => [`${h}Idx`, `${h}Cnt`]),
 ];
 const q = (names: readonly string[], prefix = '') => names.map((n) => `${prefix}"${n}"`).join(', ');
+
+// The stored rows a fold changes, read under the fold's lock, merged in JS and written whole:
+// cheaper than merging sparse arrays in SQL, and no other writer can interleave.
+const CURRENT_SQL = `
+SELECT r."featureId", r."modelVersionId", r."armId", r.tier::text AS tier,
+  to_char(r.hour, 'YYYY-MM-DD"T"HH24:00:00') AS hour,
+  ${COUNT_FIELDS.map((f) => `r."${f}"::float8 AS "${f}"`).join(', ')}, ${q(ARRAYS, 'r.')}
+FROM jsonb_to_recordset($1::jsonb) AS k("featureId" text, "modelVersionId" text, "armId" text, tier text, hour text)
+JOIN rollup_hour r ON r."featureId" = k."featureId" AND r."modelVersionId" = k."modelVersionId"
+  AND r."armId" = k."armId" AND r.tier = k.tier::"Tier" AND r.hour = k.hour::timestamp(3)`;
+
+type StoredRow = Delta['key'] &
+  Counts &
+  Record<`${(typeof HIST_FIELDS)[number]}${'Idx' | 'Cnt'}`, number[]>;
+
+const keyId = (key: Delta['key']) =>
+  [key.featureId, key.modelVersionId, key.armId, key.tier, key.hour].join('\u0000');
+
+async function mergeStored(tx: Prisma.TransactionClient, deltas: Delta[]) {
+  const stored = await tx.$queryRawUnsafe<StoredRow[]>(
+    CURRENT_SQL,
+    JSON.stringify(deltas.map((d) => d.key)),
+  );
+  const byKey = new Map(deltas.map((d) => [keyId(d.key), d]));
+  for (const row of stored) {
+    const delta = byKey.get(keyId(row));
+    if (!delta) continue;
+    addCounts(delta.counts, row);
+    for (const h of HIST_FIELDS) addInto(delta[h], { idx: row[`${h}Idx`], cnt: row[`${h}Cnt`] });
+  }
+}
 
 const UPSERT_SQL = `
 INSERT INTO rollup_hour AS r ("featureId", "modelVersionId", "armId", tier, hour,
@@ -74,9 +96,7 @@ FROM jsonb_to_recordset($1::jsonb) AS x("featureId" text, "modelVersionId" text,
   tier text, hour text, ${COUNT_FIELDS.map((f) => `"${f}" float8`).join(', ')},
   ${ARRAYS.map((a) => `"${a}" int[]`).join(', ')})
 ON CONFLICT ("featureId", "modelVersionId", "armId", tier, hour) DO UPDATE SET
-  ${COUNT_FIELDS.map((f) => `"${f}" = r."${f}" + EXCLUDED."${f}"`).join(',\n  ')},
-  ${['shownByLatency', 'acceptByLatency'].map(addArray).join(',\n  ')},
-  ${HIST_FIELDS.map(mergeHist).join(',\n  ')},
+  ${[...COUNT_FIELDS, ...ARRAYS].map((f) => `"${f}" = EXCLUDED."${f}"`).join(',\n  ')},
   "updatedAt" = now()`;
 
 export async function foldOnce(
@@ -115,8 +135,10 @@ export async function foldOnce(
         ...before.map((row) => ({ row, sign: -1 })),
         ...after.map((row) => ({ row, sign: 1 })),
       ]);
-      if (deltas.length > 0)
+      if (deltas.length > 0) {
+        await mergeStored(tx, deltas);
         await tx.$executeRawUnsafe(UPSERT_SQL, JSON.stringify(deltas.map(toRecord)));
+      }
       await tx.$executeRawUnsafe(
         `INSERT INTO rollup_state (id, "lastFoldedAt", "foldedTotal") VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET "lastFoldedAt" = EXCLUDED."lastFoldedAt",
@@ -143,7 +165,7 @@ function deltasOf(readings: { row: FactsRow; sign: number }[]): Delta[] {
       tier: row.tier,
       hour: row.hour,
     };
-    const id = Object.values(key).join('\u0000');
+    const id = keyId(key);
     let delta = deltas.get(id);
     if (!delta) {
       delta = {
