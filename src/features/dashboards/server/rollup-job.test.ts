@@ -5,6 +5,9 @@ import { COUNT_FIELDS } from '~/features/feedback/metrics';
 import { mergeAll, quantile, RELATIVE_ACCURACY } from '~/lib/latency-sketch';
 import type { Db } from '~/server/db';
 import { foldAll, foldOnce } from './rollup-job';
+import { ingestInputSchema } from '~/features/feedback/events';
+import { ingestFeedback } from '~/features/feedback/server/ingest-service';
+import { lifecycleEvents, makeGeneration } from '~/features/feedback/server/testing/fixtures';
 import { generateTraffic } from './traffic';
 
 async function setUp(db: Db) {
@@ -195,5 +198,16 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
     expect(rows.reduce((a, r) => a + r.opportunities, 0)).toBe(
       traffic.generations.filter((g) => g.error !== 'aborted by the caller').length,
     );
+  });
+
+  it('counts what the real ingest path stores, once, and a retried batch not again', async () => {
+    const unitId = `unit-${randomUUID()}`;
+    const generation = await makeGeneration(db(), unitId);
+    const input = ingestInputSchema.parse({ unitId, events: lifecycleEvents(generation.id) });
+    await ingestFeedback(db(), input);
+    await ingestFeedback(db(), input);
+    expect(await db().rollupQueue.count({ where: { generationId: generation.id } })).toBe(4);
+    await foldAll(db());
+    expect(await db().rollupQueue.count({ where: { generationId: generation.id } })).toBe(0);
   });
 });
