@@ -3,7 +3,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ingestFeedback } from '~/features/feedback/server/ingest-service';
-import { outboxEventUuid } from '~/features/feedback/server/outbox';
+import {
+  configuredSinkNames,
+  outboxEventUuid,
+  pruneDeliveredOutbox,
+  type OutboxSinkName,
+} from '~/features/feedback/server/outbox';
 import { configuredSinks } from '~/features/feedback/server/sinks/configured-sinks';
 import { createOtelSink } from '~/features/feedback/server/sinks/otel-sink';
 import { createPostHogSink } from '~/features/feedback/server/sinks/posthog-sink';
@@ -11,7 +16,12 @@ import {
   startFakePostHog,
   type FakePostHog,
 } from '~/features/feedback/server/testing/fake-posthog';
-import { lifecycleEvents, makeGeneration } from '~/features/feedback/server/testing/fixtures';
+import {
+  ensureTestFeature,
+  lifecycleEvents,
+  testGenerationFields,
+} from '~/features/feedback/server/testing/fixtures';
+import { GenerationWriter } from '~/features/suggestions/server/generation-writer';
 import { ingestInputSchema } from '~/features/feedback/events';
 import { createDb, type Db } from '~/server/db';
 import { describeOnEachDatabase } from '~/test/databases';
@@ -20,12 +30,32 @@ import { createOutboxDispatcher, type OutboxDispatcher } from './outbox-dispatch
 const fastBackoff = { baseMs: 1, maxMs: 20 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Makes a generation for a fresh unit and ingests its shown/accepted/retention events. */
-async function produce(db: Db) {
+const BOTH_SINKS: OutboxSinkName[] = ['posthog', 'otel'];
+
+/**
+ * Stores a generation for a fresh unit the way the app does (the generation writer, which also
+ * writes its copies) and ingests its shown/accepted/retention events, for the given sinks.
+ */
+async function produce(db: Db, sinks: OutboxSinkName[] = BOTH_SINKS) {
   const unitId = `unit-${randomUUID()}`;
-  const generation = await makeGeneration(db, unitId);
+  await ensureTestFeature(db);
+  const writer = new GenerationWriter({ db, sinks: () => sinks });
+  const generation = {
+    ...testGenerationFields,
+    id: randomUUID(),
+    unitId,
+    modelVersionId: null,
+    experimentId: null,
+    armId: null,
+    seed: 1,
+    error: null,
+    traceId: null,
+    createdAt: new Date(),
+    copy: true,
+  };
+  await writer.offer(generation);
   const input = ingestInputSchema.parse({ unitId, events: lifecycleEvents(generation.id) });
-  await ingestFeedback(db, input);
+  await ingestFeedback(db, input, { sinks });
   return { unitId, generation, eventIds: input.events.map((e) => e.clientEventId) };
 }
 
@@ -131,13 +161,36 @@ describeOnEachDatabase('outbox dispatcher', ({ db }) => {
     });
   });
 
-  it('keeps copies for a sink that is not configured', async () => {
+  it('makes copies only for the configured sinks', async () => {
     expect(configuredSinks({})).toEqual([]);
-    const { generation } = await produce(db());
-    const otel = await db().outbox.findMany({
-      where: { sink: 'otel', aggregateId: generation.id },
+    expect(configuredSinkNames({ POSTHOG_API_KEY: 'phc_x' })).toEqual(['posthog']);
+    const { generation, eventIds } = await produce(db(), ['posthog']);
+    const rows = await db().outbox.findMany({
+      where: { aggregateId: { in: [generation.id, ...eventIds] } },
     });
-    expect(otel).toMatchObject([{ deliveredAt: null, attempts: 0 }]);
+    expect(rows).toHaveLength(4);
+    expect(rows.every((r) => r.sink === 'posthog')).toBe(true);
+    const none = await produce(db(), []);
+    expect(
+      await db().outbox.count({
+        where: { aggregateId: { in: [none.generation.id, ...none.eventIds] } },
+      }),
+    ).toBe(0);
+  });
+
+  it('prunes delivered copies after the retention period, never undelivered ones', async () => {
+    const d = dispatcher();
+    await drain(d);
+    const delivered = await produce(db(), ['posthog']);
+    await drain(d);
+    const pending = await produce(db(), ['otel']); // no otel dispatcher here: stays undelivered
+    const ids = [delivered, pending].flatMap((p) => [p.generation.id, ...p.eventIds]);
+    expect(await pruneDeliveredOutbox(db(), new Date(Date.now() - 60_000))).toBe(0);
+    const pruned = await pruneDeliveredOutbox(db(), new Date(Date.now() + 1_000), { chunk: 3 });
+    expect(pruned).toBeGreaterThanOrEqual(4);
+    const left = await db().outbox.findMany({ where: { aggregateId: { in: ids } } });
+    expect(left).toHaveLength(4);
+    expect(left.every((r) => r.sink === 'otel' && r.deliveredAt === null)).toBe(true);
   });
 
   it('delivers GenAI spans to an OTLP endpoint and retries after a failure', async () => {

@@ -4,27 +4,34 @@ import type { FeedbackEventInput } from '../../events';
 
 const FEATURE_ID = 'test-inline-completion';
 
-/** A Generation row for `unitId` (and the feature it needs), made directly. */
-export async function makeGeneration(db: Db, unitId: string, fields: { error?: string } = {}) {
+/** The test feature's row (Generations need it). */
+export async function ensureTestFeature(db: Db): Promise<string> {
   await db.feature.upsert({
     where: { id: FEATURE_ID },
     create: { id: FEATURE_ID, task: 'completion', config: {}, configHash: 'test' },
     update: {},
   });
+  return FEATURE_ID;
+}
+
+/** The fields of a test Generation (what the gateway would have answered). */
+export const testGenerationFields = {
+  featureId: FEATURE_ID,
+  tier: 'primary',
+  backend: 'test-worker',
+  prompt: 'The quick brown',
+  output: ' fox jumps',
+  promptTokens: 4,
+  completionTokens: 3,
+  ttftMs: 12,
+  latencyMs: 85,
+} as const;
+
+/** A Generation row for `unitId` (and the feature it needs), made directly. */
+export async function makeGeneration(db: Db, unitId: string, fields: { error?: string } = {}) {
+  await ensureTestFeature(db);
   return db.generation.create({
-    data: {
-      featureId: FEATURE_ID,
-      unitId,
-      tier: 'primary',
-      backend: 'test-worker',
-      prompt: 'The quick brown',
-      output: ' fox jumps',
-      promptTokens: 4,
-      completionTokens: 3,
-      ttftMs: 12,
-      latencyMs: 85,
-      error: fields.error ?? null,
-    },
+    data: { ...testGenerationFields, unitId, error: fields.error ?? null },
   });
 }
 
