@@ -216,9 +216,17 @@ async function guardrailEvaluation() {
     const scanMs = performance.now() - scanStarted;
     log(`full scan of the suggestions and events: ${scanMs.toFixed(0)} ms`);
     const foldStarted = performance.now();
-    const fold = await foldExperimentQueue(db);
+    const fold = { dequeued: 0 };
+    for (;;) {
+      const round = await foldExperimentQueue(db);
+      fold.dequeued += round.dequeued;
+      if (round.drained) break;
+    }
     const backlogFoldMs = performance.now() - foldStarted;
-    log(`folded the backlog of ${fold.dequeued} queued rows in ${backlogFoldMs.toFixed(0)} ms`);
+    log(
+      `folded the backlog of ${fold.dequeued} queued rows in ${backlogFoldMs.toFixed(0)} ms ` +
+        `(${((fold.dequeued / backlogFoldMs) * 1000).toFixed(0)} rows/s)`,
+    );
     const times: number[] = [];
     let decision = '';
     for (let run = 0; run < 4; run++) {

@@ -29,6 +29,7 @@ import {
   type RampStep,
   type UpdateExperimentInput,
 } from '../config';
+import { armOrder } from './experiment-serving';
 
 type Tx = Prisma.TransactionClient;
 
@@ -106,7 +107,8 @@ export function toView(row: ExperimentRow): ExperimentView {
     endedAt: row.endedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
-    arms: row.arms.map((a) => ({
+    // The order of the bucket ranges (control first, then by name), as serving uses it.
+    arms: armOrder(row.arms).map((a) => ({
       id: a.id,
       name: a.name,
       isControl: a.isControl,

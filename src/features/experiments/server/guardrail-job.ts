@@ -176,10 +176,13 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
 
   /** One round: fold the queued rows into the per-unit rollup, then every due experiment. */
   async function runOnce(): Promise<CheckOutcome[]> {
-    await foldExperimentQueue(db).catch((error: unknown) =>
+    try {
+      // A backlog (after downtime) is folded in bounded transactions before the checks.
+      for (let i = 0; i < 50 && !(await foldExperimentQueue(db)).drained; i++);
+    } catch (error) {
       // Checks still run on what was folded before; the queue waits for the next round.
-      log(`guardrails: fold failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
+      log(`guardrails: fold failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const outcomes: CheckOutcome[] = [];
     for (;;) {
       const outcome = await checkNext();

@@ -7,7 +7,7 @@
  *
  * Exactly once: the fold runs under a table lock (one instance at a time) in a REPEATABLE READ
  * transaction, deletes the queue rows it folds and upserts the sums in the same
- * transaction. The latency threshold (control's p95) is fixed once control has enough suggestions;
+ * transaction; one fold handles at most `maxRows` (a backlog takes several). The latency threshold (control's p95) is fixed once control has enough suggestions;
  * fixing it recounts the experiment's slow suggestions from the generations in the same snapshot,
  * after the queue has been drained in that snapshot, so nothing is counted twice.
  */
@@ -72,17 +72,25 @@ SELECT (SELECT count(*) FROM q)::int AS dequeued`;
 
 export interface FoldResult {
   dequeued: number;
+  /** Whether the queue was empty at the end (false: `maxRows` reached; fold again). */
+  drained: boolean;
   /** Experiments whose latency threshold was fixed in this fold. */
   thresholds: { experimentId: string; latencyThresholdMs: number }[];
 }
 
-async function drain(tx: Tx, batch: number): Promise<number> {
-  let total = 0;
+/** Folds batches until the queue is empty (in this snapshot) or `maxRows` were folded. */
+async function drain(
+  tx: Tx,
+  batch: number,
+  maxRows: number,
+): Promise<{ dequeued: number; drained: boolean }> {
+  let dequeued = 0;
   for (;;) {
     const [row] = await tx.$queryRawUnsafe<{ dequeued: number }[]>(FOLD_SQL, batch);
     const n = row?.dequeued ?? 0;
-    total += n;
-    if (n < batch) return total;
+    dequeued += n;
+    if (n < batch) return { dequeued, drained: true };
+    if (dequeued >= maxRows) return { dequeued, drained: false };
   }
 }
 
@@ -133,14 +141,23 @@ async function fixLatencyThresholds(tx: Tx): Promise<FoldResult['thresholds']> {
  * REPEATABLE READ snapshot is taken only after it is granted, so the fold sees the deletions of
  * the fold it waited for.
  */
-export function foldExperimentQueue(db: Db, options: { batch?: number } = {}): Promise<FoldResult> {
+export function foldExperimentQueue(
+  db: Db,
+  options: { batch?: number; maxRows?: number } = {},
+): Promise<FoldResult> {
   return db.$transaction(
     async (tx) => {
       await tx.$executeRawUnsafe(`LOCK TABLE experiment_unit_stat IN SHARE UPDATE EXCLUSIVE MODE`);
       await tx.$queryRawUnsafe(`SELECT set_config('jit', 'off', true)`);
-      const dequeued = await drain(tx, options.batch ?? 50_000);
-      const thresholds = await fixLatencyThresholds(tx);
-      return { dequeued, thresholds };
+      const { dequeued, drained } = await drain(
+        tx,
+        options.batch ?? 20_000,
+        options.maxRows ?? 200_000,
+      );
+      // Fixing a threshold recounts from the generations, which is exact only once everything
+      // visible in this snapshot has been folded.
+      const thresholds = drained ? await fixLatencyThresholds(tx) : [];
+      return { dequeued, drained, thresholds };
     },
     { isolationLevel: 'RepeatableRead', timeout: 120_000, maxWait: 10_000 },
   );
