@@ -4,17 +4,19 @@
  * succeeded; a definition that selects nothing is refused before a build is queued.
  */
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
 import { FEATURES, type FeatureDeclaration } from '~/features/suggestions/server/feature-registry';
 import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
-import { DomainError, NotFoundError } from '~/server/errors';
+import { DomainError, NotFoundError, toPublicError } from '~/server/errors';
 import { datasetCard } from '../card';
 import { canonicalJson } from '../canonical';
 import {
   DATASET_BUILDER_VERSION,
   datasetDefinitionSchema,
+  datasetNameSchema,
   FORMAT_COLUMNS,
   type DatasetDefinition,
   type DatasetDefinitionInput,
@@ -64,12 +66,13 @@ export async function createDataset(
   actor: Actor,
   input: { name: string; description?: string; definition: DatasetDefinitionInput },
 ) {
+  const name = datasetNameSchema.parse(input.name);
   const definition = parseDefinition(input.definition);
   await assertFeatureUsable(db, definition.featureId);
   return db.$transaction(async (tx) => {
     const dataset = await tx.dataset.create({
       data: {
-        name: input.name,
+        name,
         description: input.description ?? '',
         featureId: definition.featureId,
         format: definition.format,
@@ -259,8 +262,14 @@ export async function runBuild(db: Db, buildId: string, options: DatasetsOptions
       return version;
     });
   } catch (error) {
+    // No version row: its folder (if the files were written) must not linger either.
+    await rm(path.join(root, versionId), { recursive: true, force: true }).catch(() => undefined);
     const message =
-      error instanceof DomainError ? error.message : 'The build failed; see the server log';
+      error instanceof DomainError
+        ? error.message
+        : (toPublicError(error).status === 409 &&
+            'Another build of this dataset took the same version number; build again') ||
+          'The build failed; see the server log';
     if (!(error instanceof DomainError)) console.error(`Dataset build ${buildId} failed:`, error);
     await db.datasetBuild.update({
       where: { id: buildId },
