@@ -33,6 +33,13 @@ export function ConsoleNav({ user }: { user: { email: string; role: Role } }) {
             {s.label}
           </Link>
         ))}
+      {/* The end users' page, to try what the models do. */}
+      <Link
+        href="/write"
+        className="mt-4 rounded-md px-2 py-1.5 text-sm text-slate-700 hover:bg-slate-100"
+      >
+        Open the writing page ↗
+      </Link>
       <div className="mt-auto border-t border-slate-200 pt-4 text-xs text-slate-500">
         <p className="truncate" data-testid="current-user">
           {user.email}
