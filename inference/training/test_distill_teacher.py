@@ -1,0 +1,97 @@
+"""Tests of distill_teacher.py against a fake OpenAI-compatible server (no model needed):
+python -m unittest inference/training/test_distill_teacher.py"""
+
+import json
+import math
+import os
+import sys
+import threading
+import unittest
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+sys.path.insert(0, os.path.dirname(__file__))
+from distill_teacher import TeacherClient, TeacherUnavailable  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOKENIZER = next(
+    p
+    for p in (
+        os.path.join(HERE, "..", "models", m, "1", "tokenizer.json")
+        for m in ("flywheel-student", "flywheel-teacher")
+    )
+    if os.path.exists(p)
+)
+
+
+class FakeTeacher(BaseHTTPRequestHandler):
+    status = 200
+    answer = None
+    requests = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        FakeTeacher.requests.append(body)
+        payload = json.dumps(FakeTeacher.answer if self.status == 200 else {"error": {}}).encode()
+        self.send_response(self.status)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+class TeacherClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = HTTPServer(("127.0.0.1", 0), FakeTeacher)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.base = f"http://127.0.0.1:{cls.server.server_port}/v1"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+
+    def client(self, **kw):
+        return TeacherClient(self.base, "flywheel-teacher", TOKENIZER, k=3, backoff=0.01, **kw)
+
+    def test_maps_top_k_texts_to_ids_and_pads(self):
+        client = self.client()
+        enc = client.tokenizer.encode(" the report is ready", add_special_tokens=False).ids
+        texts = [client.tokenizer.decode([i]) for i in enc]
+        self.assertTrue(all(t in client.id_of for t in texts))
+        FakeTeacher.status = 200
+        FakeTeacher.answer = {
+            "choices": [
+                {
+                    "text": "".join(texts),
+                    "finish_reason": "length",
+                    "logprobs": {
+                        "tokens": texts,
+                        "top_logprobs": [{t: -0.1, "\ufffd": -3.0} for t in texts],
+                    },
+                }
+            ]
+        }
+        sample = client.sample("Thanks for", max_tokens=len(texts), seed=7)
+        self.assertEqual(sample.ids, enc)
+        self.assertEqual([row[0] for row in sample.topk_ids], enc)
+        self.assertEqual(sample.topk_logprobs[0][1:], [-math.inf, -math.inf])
+        self.assertEqual(sample.dropped_ambiguous, len(texts))  # "\ufffd" is many ids' text
+        self.assertEqual(FakeTeacher.requests[-1]["logprobs"], 3)
+        self.assertEqual(FakeTeacher.requests[-1]["seed"], 7)
+
+    def test_stops_with_a_clear_reason_when_the_teacher_is_down(self):
+        FakeTeacher.status = 503
+        with self.assertRaisesRegex(TeacherUnavailable, "did not answer after 3 tries"):
+            self.client(retries=2).sample("x")
+        FakeTeacher.status = 400
+        with self.assertRaisesRegex(TeacherUnavailable, "refused the request"):
+            self.client().sample("x")
+        dead = TeacherClient("http://127.0.0.1:9/v1", "t", TOKENIZER, k=3, retries=1, backoff=0.01)
+        with self.assertRaises(TeacherUnavailable):
+            dead.sample("x")
+
+
+if __name__ == "__main__":
+    unittest.main()
