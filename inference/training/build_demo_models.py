@@ -313,9 +313,12 @@ def write_samples(models: dict, tok, docs, plan: dict, metrics: dict, path: str)
         lines.append("")
     with open(path, "w") as f:
         f.write("\n".join(lines))
-    prettier = os.path.join(REPO, "node_modules", ".bin", "prettier")
-    if os.path.exists(prettier):  # keep `npm run format:check` green
-        subprocess.run([prettier, "--write", path], cwd=REPO, capture_output=True)
+
+
+def prettier(paths: list[str]) -> None:
+    exe = os.path.join(REPO, "node_modules", ".bin", "prettier")
+    if os.path.exists(exe):  # keep `npm run format:check` green
+        subprocess.run([exe, "--write", *paths], cwd=REPO, capture_output=True)
 
 
 # --- main --------------------------------------------------------------------------------
@@ -427,6 +430,7 @@ def main() -> None:
         json.dump(corpus.heldout_manifest(docs, spec), f, indent=1)
         f.write("\n")
     write_samples(models, tok, docs, plan, metrics, os.path.join(report_dir, "SAMPLES.md"))
+    prettier([os.path.join(report_dir, f) for f in ("SAMPLES.md", "metrics.json", "heldout.json")])
     log(f"all done in {(time.time() - t0) / 60:.1f} min")
 
 
