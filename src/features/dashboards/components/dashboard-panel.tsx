@@ -163,8 +163,8 @@ export function DashboardPanel() {
           {data.freshness.pending > 0
             ? `; ${data.freshness.pending.toLocaleString()} stored events not yet counted (oldest ${ago(data.freshness.oldestPendingAt)})`
             : '; every stored event is counted'}
-          . Per {data.granularity}, by the hour each suggestion was made (late feedback updates its
-          hour).
+          . Per {data.granularity === 'hour' ? 'hour' : 'UTC day (whole days)'}, by when each
+          suggestion was made (late feedback updates its hour).
         </p>
       )}
       {dash.error && (

@@ -1,5 +1,6 @@
 /**
- * Dashboard reads. Every figure comes from `rollup_hour` (never from raw generations or events),
+ * Dashboard reads. Every figure comes from the rollups (never from raw generations or events):
+ * `rollup_hour` for ranges up to HOURLY_UP_TO_HOURS, `rollup_day` (whole UTC days) beyond,
  * so a query costs the number of (feature, version, arm, tier, hour) rows in range, not the
  * number of events. Counts are summed in SQL; latency histograms are merged in SQL per (version,
  * time bucket) and read into percentiles here (latency-sketch.ts).
@@ -77,9 +78,9 @@ async function checkFilters(db: Db, f: DashboardFilters) {
   if (!arm) throw new DomainError('BAD_REQUEST', `Unknown experiment arm "${f.armId}"`);
 }
 
-function whereOf(f: DashboardFilters): { sql: string; params: unknown[] } {
+function whereOf(f: DashboardFilters, time: 'hour' | 'day'): { sql: string; params: unknown[] } {
   const params: unknown[] = [f.from, f.to];
-  const clauses = ["r.hour >= date_trunc('hour', $1::timestamp(3))", 'r.hour < $2::timestamp(3)'];
+  const clauses = [`r."${time}" >= $1::timestamp(3)`, `r."${time}" < $2::timestamp(3)`];
   const add = (sql: (n: number) => string, value: unknown) => {
     params.push(value);
     clauses.push(sql(params.length));
@@ -122,6 +123,8 @@ export interface VersionSummary {
 export interface Dashboard {
   freshness: Freshness;
   granularity: 'hour' | 'day';
+  /** The range read: whole hours, or whole UTC days beyond HOURLY_UP_TO_HOURS. */
+  range: { from: Date; to: Date };
   empty: boolean;
   versions: VersionSummary[];
   series: SeriesPoint[];
@@ -149,18 +152,28 @@ export async function readDashboard(db: Db, filters: DashboardFilters): Promise<
   await checkFilters(db, filters);
   const granularity =
     filters.to.getTime() - filters.from.getTime() <= HOURLY_UP_TO_HOURS * HOUR_MS ? 'hour' : 'day';
-  const where = whereOf(filters);
-  const g = `date_trunc('${granularity}', r.hour)`;
+  // Long ranges read day rows, so they cover whole UTC days (the response says which).
+  const DAY = 24 * HOUR_MS;
+  const range =
+    granularity === 'hour'
+      ? { from: new Date(Math.floor(filters.from.getTime() / HOUR_MS) * HOUR_MS), to: filters.to }
+      : {
+          from: new Date(Math.floor(filters.from.getTime() / DAY) * DAY),
+          to: new Date(Math.ceil(filters.to.getTime() / DAY) * DAY),
+        };
+  const table = granularity === 'hour' ? 'rollup_hour' : 'rollup_day';
+  const where = whereOf({ ...filters, ...range }, granularity);
+  const g = `r."${granularity}"`;
   const countsSql = `
     SELECT r."modelVersionId" AS v, ${g} AS t, r.tier::text AS tier,
       ${COUNT_FIELDS.map((f) => `sum(r."${f}")::float8 AS "${f}"`).join(', ')},
       ${sumArray('shownByLatency')}, ${sumArray('acceptByLatency')}
-    FROM rollup_hour r WHERE ${where.sql} GROUP BY 1, 2, 3`;
+    FROM ${table} r WHERE ${where.sql} GROUP BY 1, 2, 3`;
   const histSql = `
     SELECT v, t, m, array_agg(i ORDER BY i) AS idx, array_agg(c ORDER BY i) AS cnt FROM (
       ${LATENCIES.map(
         (m) => `SELECT r."modelVersionId" AS v, ${g} AS t, '${m}' AS m, u.i, sum(u.c)::int AS c
-        FROM rollup_hour r CROSS JOIN LATERAL unnest(r."${m}Idx", r."${m}Cnt") AS u(i, c)
+        FROM ${table} r CROSS JOIN LATERAL unnest(r."${m}Idx", r."${m}Cnt") AS u(i, c)
         WHERE ${where.sql} GROUP BY 1, 2, 4`,
       ).join(' UNION ALL ')}
     ) x GROUP BY v, t, m`;
@@ -268,6 +281,7 @@ export async function readDashboard(db: Db, filters: DashboardFilters): Promise<
   return {
     freshness,
     granularity,
+    range,
     empty: countRows.length === 0,
     versions,
     series,

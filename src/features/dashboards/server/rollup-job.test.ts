@@ -154,6 +154,17 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
     expect(direct.length).toBeGreaterThan(10);
     expect(comparable(rolled)).toEqual(comparable(direct));
 
+    // Day rows are the hour rows summed per UTC day, histograms included.
+    const perDay = (table: string, time: string) => `
+      SELECT to_char(date_trunc('day', "${time}"), 'YYYY-MM-DD') AS day, sum(opportunities)::int AS o,
+        sum(shown)::int AS s, sum("arc2m")::float8 AS arc,
+        sum((SELECT sum(c) FROM unnest("serverCnt") c))::int AS server,
+        sum((SELECT sum(c) FROM unnest("personCnt") c))::int AS person
+      FROM ${table} WHERE "featureId" = $1 GROUP BY 1 ORDER BY 1`;
+    const days = await db().$queryRawUnsafe<unknown[]>(perDay('rollup_day', 'day'), featureId);
+    expect(days.length).toBeGreaterThan(0);
+    expect(days).toEqual(await db().$queryRawUnsafe(perDay('rollup_hour', 'hour'), featureId));
+
     // Percentiles merged from the hourly sketches against exact percentiles of the raw rows.
     const [exact] = await db().$queryRawUnsafe<{ p50: number; p95: number; p99: number }[]>(
       `SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY "latencyMs") AS p50,

@@ -58,13 +58,20 @@ const q = (names: readonly string[], prefix = '') => names.map((n) => `${prefix}
 
 // The stored rows a fold changes, read under the fold's lock, merged in JS and written whole:
 // cheaper than merging sparse arrays in SQL, and no other writer can interleave.
-const CURRENT_SQL = `
+/** The two grains the fold writes: hours, and the same sums per UTC day for long ranges. */
+const GRAINS = [
+  { table: 'rollup_hour', time: 'hour' },
+  { table: 'rollup_day', time: 'day' },
+] as const;
+type Grain = (typeof GRAINS)[number];
+
+const currentSql = ({ table, time }: Grain) => `
 SELECT r."featureId", r."modelVersionId", r."armId", r.tier::text AS tier,
-  to_char(r.hour, 'YYYY-MM-DD"T"HH24:00:00') AS hour,
+  to_char(r."${time}", 'YYYY-MM-DD"T"HH24:00:00') AS hour,
   ${COUNT_FIELDS.map((f) => `r."${f}"::float8 AS "${f}"`).join(', ')}, ${q(ARRAYS, 'r.')}
 FROM jsonb_to_recordset($1::jsonb) AS k("featureId" text, "modelVersionId" text, "armId" text, tier text, hour text)
-JOIN rollup_hour r ON r."featureId" = k."featureId" AND r."modelVersionId" = k."modelVersionId"
-  AND r."armId" = k."armId" AND r.tier = k.tier::"Tier" AND r.hour = k.hour::timestamp(3)`;
+JOIN ${table} r ON r."featureId" = k."featureId" AND r."modelVersionId" = k."modelVersionId"
+  AND r."armId" = k."armId" AND r.tier = k.tier::"Tier" AND r."${time}" = k.hour::timestamp(3)`;
 
 type StoredRow = Delta['key'] &
   Counts &
@@ -73,9 +80,9 @@ type StoredRow = Delta['key'] &
 const keyId = (key: Delta['key']) =>
   [key.featureId, key.modelVersionId, key.armId, key.tier, key.hour].join('\u0000');
 
-async function mergeStored(tx: Prisma.TransactionClient, deltas: Delta[]) {
+async function mergeStored(tx: Prisma.TransactionClient, grain: Grain, deltas: Delta[]) {
   const stored = await tx.$queryRawUnsafe<StoredRow[]>(
-    CURRENT_SQL,
+    currentSql(grain),
     JSON.stringify(deltas.map((d) => d.key)),
   );
   const byKey = new Map(deltas.map((d) => [keyId(d.key), d]));
@@ -87,17 +94,33 @@ async function mergeStored(tx: Prisma.TransactionClient, deltas: Delta[]) {
   }
 }
 
-const UPSERT_SQL = `
-INSERT INTO rollup_hour AS r ("featureId", "modelVersionId", "armId", tier, hour,
+const upsertSql = ({ table, time }: Grain) => `
+INSERT INTO ${table} AS r ("featureId", "modelVersionId", "armId", tier, "${time}",
   ${q(COUNT_FIELDS)}, ${q(ARRAYS)}, "updatedAt")
 SELECT x."featureId", x."modelVersionId", x."armId", x.tier::"Tier", x.hour::timestamp(3),
   ${q(COUNT_FIELDS, 'x.')}, ${q(ARRAYS, 'x.')}, now()
 FROM jsonb_to_recordset($1::jsonb) AS x("featureId" text, "modelVersionId" text, "armId" text,
   tier text, hour text, ${COUNT_FIELDS.map((f) => `"${f}" float8`).join(', ')},
   ${ARRAYS.map((a) => `"${a}" int[]`).join(', ')})
-ON CONFLICT ("featureId", "modelVersionId", "armId", tier, hour) DO UPDATE SET
+ON CONFLICT ("featureId", "modelVersionId", "armId", tier, "${time}") DO UPDATE SET
   ${[...COUNT_FIELDS, ...ARRAYS].map((f) => `"${f}" = EXCLUDED."${f}"`).join(',\n  ')},
   "updatedAt" = now()`;
+
+/** Hour deltas summed per UTC day (the key's `hour` becomes the day's midnight). */
+function perDay(deltas: Delta[]): Delta[] {
+  const days = new Map<string, Delta>();
+  for (const d of deltas) {
+    const key = { ...d.key, hour: `${d.key.hour.slice(0, 10)}T00:00:00` };
+    let day = days.get(keyId(key));
+    if (!day) {
+      day = { key, counts: zeroCounts(), server: new Map(), client: new Map(), person: new Map() };
+      days.set(keyId(key), day);
+    }
+    addCounts(day.counts, d.counts);
+    for (const h of HIST_FIELDS) addInto(day[h], toSparse(d[h]));
+  }
+  return [...days.values()];
+}
 
 export async function foldOnce(
   db: Db,
@@ -136,8 +159,15 @@ export async function foldOnce(
         ...after.map((row) => ({ row, sign: 1 })),
       ]);
       if (deltas.length > 0) {
-        await mergeStored(tx, deltas);
-        await tx.$executeRawUnsafe(UPSERT_SQL, JSON.stringify(deltas.map(toRecord)));
+        // Days from the hour deltas before mergeStored turns those into whole stored rows.
+        const days = perDay(deltas);
+        for (const [grain, rows] of [
+          [GRAINS[0], deltas],
+          [GRAINS[1], days],
+        ] as const) {
+          await mergeStored(tx, grain, rows);
+          await tx.$executeRawUnsafe(upsertSql(grain), JSON.stringify(rows.map(toRecord)));
+        }
       }
       await tx.$executeRawUnsafe(
         `INSERT INTO rollup_state (id, "lastFoldedAt", "foldedTotal") VALUES (1, $1, $2)
