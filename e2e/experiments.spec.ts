@@ -1,0 +1,44 @@
+import { expect, test } from '@playwright/test';
+import { e2eAdmin } from '../playwright.config';
+import { signIn } from './helpers';
+
+test('an editor creates, starts, ramps and kills an experiment in the console', async ({
+  page,
+}) => {
+  await signIn(page, e2eAdmin.email, e2eAdmin.password);
+  await page.goto('/console/experiments');
+  const form = page.getByTestId('create-experiment');
+  // The worker's models are registered shortly after start.
+  const versions = form.getByLabel('Arm 2 model version').locator('option');
+  await expect(versions.filter({ hasText: 'flywheel-student/1' })).toHaveCount(1, {
+    timeout: 60_000,
+  });
+  await form.getByLabel('Name', { exact: true }).fill('e2e: student against teacher');
+  await form
+    .getByLabel('Arm 1 model version')
+    .selectOption(
+      (await versions.filter({ hasText: 'flywheel-teacher/1' }).getAttribute('value')) ?? '',
+    );
+  await form
+    .getByLabel('Arm 2 model version')
+    .selectOption(
+      (await versions.filter({ hasText: 'flywheel-student/1' }).getAttribute('value')) ?? '',
+    );
+  await form.getByLabel('Ramp (coverage per step, %)').fill('10, 50, 100');
+  await form.getByRole('button', { name: 'Create draft' }).click();
+  await form.getByRole('link', { name: 'e2e: student against teacher' }).click();
+
+  await expect(page.getByTestId('experiment-status')).toHaveText('draft');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('experiment-status')).toHaveText('running');
+  const ramp = page.getByRole('list', { name: 'Ramp' }).locator('li');
+  await expect(ramp.nth(0)).toHaveClass(/bg-indigo-600/);
+  await page.getByRole('button', { name: 'Ramp up' }).click();
+  await expect(ramp.nth(1)).toHaveClass(/bg-indigo-600/);
+  await page.getByRole('button', { name: 'Kill (all traffic to default)' }).click();
+  await expect(page.getByTestId('experiment-status')).toHaveText('rolled back');
+  await expect(page.getByTestId('status-reason')).toContainText('Killed');
+  const history = page.getByTestId('history');
+  for (const action of ['kill', 'advance', 'start', 'create'])
+    await expect(history).toContainText(action);
+});
