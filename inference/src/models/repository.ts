@@ -1,6 +1,6 @@
 /**
  * A Triton-style model repository: <root>/<name>/<version>/{model.onnx, tokenizer.json,
- * config.json}. Every version found is loaded; `name` alone means its highest version.
+ * config.json, optionally model_int8.onnx and flywheel.json}. Every version found is loaded; `name` alone means its highest version.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +37,21 @@ export interface ScanResult {
 /** Model names are folder names: no path separators or dot-dot, so a name cannot leave the root. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/**
+ * The digest Flywheel's own metadata file records (`flywheel.json`, beside a Hugging Face
+ * `config.json` that has no place for it), or null when there is none or it is unreadable.
+ */
+function flywheelDigest(dir: string): string | null {
+  const file = path.join(dir, 'flywheel.json');
+  if (!existsSync(file)) return null;
+  try {
+    const digest = (JSON.parse(readFileSync(file, 'utf8')) as { digest?: unknown }).digest;
+    return typeof digest === 'string' ? digest : null;
+  } catch {
+    return null;
+  }
+}
+
 function readVersion(name: string, version: number, dir: string): ModelVersion {
   const missing = REQUIRED.filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}`);
@@ -46,8 +61,9 @@ function readVersion(name: string, version: number, dir: string): ModelVersion {
   } catch (err) {
     throw new Error(`config.json: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // model.onnx and its external data only: an int8 copy beside it is another file, not more weights.
   const weightBytes = readdirSync(dir)
-    .filter((f) => f.endsWith('.onnx') || f.endsWith('.onnx_data') || f.endsWith('.onnx.data'))
+    .filter((f) => /^model\.onnx([._]data)?$/.test(f))
     .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
   return {
     name,
@@ -55,7 +71,7 @@ function readVersion(name: string, version: number, dir: string): ModelVersion {
     id: `${name}/${version}`,
     dir,
     modelPath: path.join(dir, 'model.onnx'),
-    config,
+    config: { ...config, digest: flywheelDigest(dir) ?? config.digest },
     weightBytes,
   };
 }
