@@ -102,9 +102,13 @@ export function getFeature(id: string): FeatureDeclaration {
   return feature;
 }
 
-/** Tokens for a rewrite: about 1.5× the selection (≈ 4 characters a token), within the cap. */
+/**
+ * Tokens for a rewrite: 1.5× the selection (the demo tokenizer averages ≈ 3 characters a token)
+ * plus room for what an instruction adds (a friendlier opener and closer), within the feature's
+ * cap. The model ends its answer with the closing quote, so a generous cap costs nothing.
+ */
 export function rewriteMaxTokens(feature: FeatureDeclaration, selection: string): number {
-  return Math.min(feature.maxTokens, Math.max(16, Math.ceil((selection.length / 4) * 1.5)));
+  return Math.min(feature.maxTokens, Math.ceil((selection.length / 3) * 1.5) + 24);
 }
 
 /** The declaration as stored (the corpus by digest: it is large and lives in code). */
