@@ -24,7 +24,8 @@ import {
 const run = promisify(execFile);
 const VENV = path.resolve('node_modules/.cache/flywheel-py-datasets');
 const PYTHON = path.join(VENV, 'bin/python');
-const PACKAGES = ['torch==2.13.0+cpu', 'datasets', 'trl'];
+// onnx too: `npm run distill` runs in the same environment.
+const PACKAGES = ['torch==2.13.0+cpu', 'datasets', 'trl', 'onnx'];
 const SCRIPT = path.resolve('src/features/datasets/python/check_export.py');
 const TOKENIZER = ['flywheel-student', 'flywheel-teacher']
   .map((m) => path.resolve(`inference/models/${m}/1/tokenizer.json`))
