@@ -18,7 +18,13 @@ function reasonOf(after: unknown): string | null {
   return typeof reason === 'string' ? reason : null;
 }
 
-const RATE_METRICS = new Set(['acceptance_rate', 'dismissal_rate', 'fallback_rate', 'latency_p95']);
+const RATE_METRICS = new Set([
+  'acceptance_rate',
+  'acceptance_cuped',
+  'dismissal_rate',
+  'fallback_rate',
+  'latency_p95',
+]);
 
 const ACTIONS: Record<ExperimentAction, { label: string; when: string[]; danger?: boolean }> = {
   start: { label: 'Start', when: ['draft'] },
@@ -304,7 +310,9 @@ export function ExperimentDetail({ id, role }: { id: string; role: Role }) {
             </table>
             <p className="mt-1 text-xs text-slate-500">
               95% intervals; ratio metrics by the delta method (the unit is the user). Δ is against
-              control.
+              control. CUPED: θ {num(results.data.cuped.theta)},{' '}
+              {results.data.cuped.unitsWithPrePeriod} units with a pre-period, variance{' '}
+              {pct(results.data.cuped.varianceReduction)} lower.
             </p>
           </>
         )}

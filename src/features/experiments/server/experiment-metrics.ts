@@ -260,3 +260,40 @@ export async function readArmDataIn(
     };
   });
 }
+
+/** Days before a unit's first exposure that make its pre-period (CUPED covariate). */
+export const CUPED_PRE_PERIOD_DAYS = 14;
+
+export interface CupedUnit {
+  armId: string;
+  /** The unit's acceptance in the experiment (accepted / shown). */
+  y: number;
+  /** Its acceptance on the same feature in the pre-period, null without shown suggestions then. */
+  x: number | null;
+}
+
+/**
+ * Per unit with shown suggestions: its acceptance in the experiment and in the 14 days before its
+ * first exposure (suggestions of the same feature outside this experiment).
+ */
+export function readCupedUnits(db: Db, experimentId: string, featureId: string) {
+  return db.$queryRawUnsafe<CupedUnit[]>(
+    `SELECT s."armId", s.accepted::float8 / s.shown AS y,
+       CASE WHEN p.shown > 0 THEN p.accepted::float8 / p.shown END AS x
+     FROM experiment_unit_stat s
+     JOIN assignment a ON a."experimentId" = s."experimentId" AND a."unitId" = s."unitId"
+     LEFT JOIN LATERAL (
+       SELECT count(*) FILTER (WHERE e.type = 'shown') AS shown,
+         count(*) FILTER (WHERE e.type IN ('accepted', 'accepted_partial', 'typed_through')) AS accepted
+       FROM generation g JOIN feedback_event e ON e."generationId" = g.id
+       WHERE g."unitId" = s."unitId" AND g."featureId" = $2
+         AND (g."experimentId" IS NULL OR g."experimentId" <> s."experimentId")
+         AND g."createdAt" < a."firstExposedAt"
+         AND g."createdAt" >= a."firstExposedAt" - make_interval(days => $3)
+     ) p ON true
+     WHERE s."experimentId" = $1 AND s.shown > 0`,
+    experimentId,
+    featureId,
+    CUPED_PRE_PERIOD_DAYS,
+  );
+}

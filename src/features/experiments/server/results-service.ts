@@ -6,18 +6,26 @@
 import type { Db } from '~/server/db';
 import { GUARDRAIL_INFO } from '../config';
 import type { GuardrailCheck } from '../guardrails';
-import { compare, fixedHalfWidth, holm, ratioEstimate } from '../stats';
-import { readArmData, type MetricName } from './experiment-metrics';
+import { compare, cuped, fixedHalfWidth, holm, ratioEstimate, type RatioEstimate } from '../stats';
+import { readArmData, readCupedUnits, type MetricName } from './experiment-metrics';
 import { getExperiment, type ExperimentView } from './experiments-service';
 import { foldExperimentQueue } from './unit-rollup';
 
+export type ResultMetric = MetricName | 'acceptance_cuped';
+
 export const RESULT_METRICS: {
-  name: MetricName;
+  name: ResultMetric;
   label: string;
   goal: boolean;
   better: 'higher' | 'lower';
 }[] = [
   { name: 'acceptance_rate', label: 'Acceptance rate', goal: true, better: 'higher' },
+  {
+    name: 'acceptance_cuped',
+    label: 'Acceptance per unit (CUPED, 14-day pre-period)',
+    goal: true,
+    better: 'higher',
+  },
   {
     name: 'arc_per_unit',
     label: 'Accepted & retained chars (2 min) per unit',
@@ -36,7 +44,7 @@ export const RESULT_METRICS: {
 ];
 
 export interface MetricResult {
-  metric: MetricName;
+  metric: ResultMetric;
   label: string;
   goal: boolean;
   value: number | null;
@@ -67,6 +75,38 @@ export interface ExperimentResults {
   experiment: ExperimentView;
   arms: ArmResult[];
   verdict: { decision: 'ship' | 'roll back' | 'keep running'; why: string };
+  /** CUPED on per-unit acceptance: θ, units with a pre-period, and the variance it removed. */
+  cuped: { theta: number; unitsWithPrePeriod: number; varianceReduction: number | null };
+}
+
+/**
+ * CUPED on each unit's acceptance with its pre-period acceptance as covariate (units without a
+ * pre-period get the pooled pre-period mean, so they are left unadjusted). Also the same estimate
+ * without adjustment, to report the variance removed.
+ */
+async function cupedAcceptance(db: Db, experiment: ExperimentView) {
+  const units = await readCupedUnits(db, experiment.id, experiment.featureId);
+  const withPre = units.filter((u) => u.x !== null);
+  const pooled = withPre.length
+    ? withPre.reduce((s, u) => s + (u.x as number), 0) / withPre.length
+    : 0;
+  const byArm = experiment.arms.map((arm) => {
+    const mine = units.filter((u) => u.armId === arm.id);
+    return { y: mine.map((u) => u.y), x: mine.map((u) => u.x ?? pooled) };
+  });
+  const adjusted = cuped(byArm);
+  const raw = cuped(byArm.map((a) => ({ y: a.y, x: a.y.map(() => 0) })));
+  const control = experiment.arms.findIndex((a) => a.isControl);
+  const rawVar = raw.arms[control]?.variance ?? NaN;
+  const adjVar = adjusted.arms[control]?.variance ?? NaN;
+  return {
+    estimates: new Map(experiment.arms.map((a, i) => [a.id, adjusted.arms[i] as RatioEstimate])),
+    summary: {
+      theta: adjusted.theta,
+      unitsWithPrePeriod: withPre.length,
+      varianceReduction: rawVar > 0 && Number.isFinite(adjVar) ? 1 - adjVar / rawVar : null,
+    },
+  };
 }
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
@@ -78,6 +118,11 @@ export async function experimentResults(db: Db, id: string): Promise<ExperimentR
     console.error('experiments: fold before results failed:', error),
   );
   const readings = await readArmData(db, id, experiment.arms);
+  const adjusted = await cupedAcceptance(db, experiment);
+  const estimateOf = (armId: string, metric: ResultMetric, reading: (typeof readings)[number]) =>
+    metric === 'acceptance_cuped'
+      ? (adjusted.estimates.get(armId) ?? { mean: NaN, variance: NaN, n: 0 })
+      : ratioEstimate(reading.metrics[metric]);
   const control = experiment.arms.find((a) => a.isControl)!;
   const controlReading = readings.find((r) => r.armId === control.id)!;
 
@@ -94,12 +139,12 @@ export async function experimentResults(db: Db, id: string): Promise<ExperimentR
       latencyP50: r.latencyP50,
       latencyP95: r.latencyP95,
       metrics: RESULT_METRICS.map((m) => {
-        const est = ratioEstimate(r.metrics[m.name]);
+        const est = estimateOf(arm.id, m.name, r);
         const value = finite(est.mean);
         const hw = Number.isFinite(est.variance) ? fixedHalfWidth(est.variance, 0.05) : NaN;
         const cmp = arm.isControl
           ? null
-          : compare(ratioEstimate(controlReading.metrics[m.name]), est);
+          : compare(estimateOf(control.id, m.name, controlReading), est);
         return {
           metric: m.name,
           label: m.label,
@@ -124,7 +169,7 @@ export async function experimentResults(db: Db, id: string): Promise<ExperimentR
     (family[i] as MetricResult).adjustedP = p;
   });
 
-  return { experiment, arms, verdict: verdictOf(experiment, arms) };
+  return { experiment, arms, verdict: verdictOf(experiment, arms), cuped: adjusted.summary };
 }
 
 function verdictOf(experiment: ExperimentView, arms: ArmResult[]): ExperimentResults['verdict'] {
