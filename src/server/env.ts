@@ -60,6 +60,8 @@ const serverEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Pause of the outbox dispatcher (PostHog/OTel copies) between rounds that found nothing. */
   OUTBOX_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /** How often each live experiment's guardrails are checked (and its ramp advanced). */
+  GUARDRAIL_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** Outbox rows claimed and sent in one request per sink and round. */
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** Delivered outbox rows are deleted after this many hours. */

@@ -13,7 +13,7 @@ export async function onServerStart(): Promise<void> {
   if (!DATABASE_URL) return; // `next build` and tools without a database
   startOutboxDispatcher(db(), env());
   startOutboxPruner(db(), env());
-  startGuardrailJob(db());
+  startGuardrailJob(db(), env().GUARDRAIL_INTERVAL_MS);
   startDatasetJob(db());
   startRollupJob(db());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
