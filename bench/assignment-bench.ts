@@ -268,15 +268,17 @@ async function main() {
   const latency = await addedLatency();
   const fmt = (n: number) => `${(n / 1e6).toFixed(2)} M/s`;
   console.log('\nAssignment evaluations per second (Node, one core)\n');
-  console.log('| evaluator                                   | rate      | vs GrowthBook SDK |');
-  console.log('|---------------------------------------------|-----------|-------------------|');
-  console.log(`| GrowthBook SDK runInlineExperiment (baseline) | ${fmt(evals.sdk)} | ×1.00 |`);
-  console.log(
-    `| assignArm (ranges per call)                 | ${fmt(evals.plain)} | ×${(evals.plain / evals.sdk).toFixed(2)} |`,
-  );
-  console.log(
-    `| createAssigner (request path)               | ${fmt(evals.pre)} | ×${(evals.pre / evals.sdk).toFixed(2)} |`,
-  );
+  const rows: [string, number][] = [
+    ['GrowthBook SDK runInlineExperiment (baseline)', evals.sdk],
+    ['assignArm (ranges per call)', evals.plain],
+    ['createAssigner (request path)', evals.pre],
+  ];
+  console.log(`| ${'evaluator'.padEnd(45)} | rate      | vs GrowthBook SDK |`);
+  console.log(`|${'-'.repeat(47)}|-----------|-------------------|`);
+  for (const [label, r] of rows)
+    console.log(
+      `| ${label.padEnd(45)} | ${fmt(r).padEnd(9)} | ${`×${(r / evals.sdk).toFixed(2)}`.padEnd(17)} |`,
+    );
   console.log('\nGateway added latency per suggestion (resolve + exposure logging, in-process)\n');
   console.log('| case                              | p50 ms | p95 ms | p99 ms |');
   console.log('|-----------------------------------|--------|--------|--------|');
