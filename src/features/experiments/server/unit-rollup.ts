@@ -47,7 +47,9 @@ fd AS (
   FROM q
   JOIN feedback_event e ON q.kind = 'f' AND e.id = q.ref
   JOIN generation g ON g.id = e."generationId"
-  WHERE g."armId" IS NOT NULL AND (g.error IS NULL OR g.error <> '${ABORTED}')
+  -- Only an experiment's own generations (a row with an arm but no experiment is not one).
+  WHERE g."armId" IS NOT NULL AND g."experimentId" IS NOT NULL
+    AND (g.error IS NULL OR g.error <> '${ABORTED}')
   GROUP BY g."experimentId", g."unitId"
 ),
 folded AS (
