@@ -35,4 +35,17 @@ describe('toPublicError', () => {
     expect(error).toEqual({ status: 500, code: 'INTERNAL_SERVER_ERROR', message: MASKED_MESSAGE });
     expect(trpcCodeFor(error)).toBe('INTERNAL_SERVER_ERROR');
   });
+
+  it('maps unique-key races to 409 and carries the current record of a stale edit', () => {
+    expect(toPublicError({ code: 'P2002', meta: { target: ['email'] } })).toMatchObject({
+      status: 409,
+      message: expect.stringContaining('email'),
+    });
+    expect(toPublicError({ code: '23505' })).toMatchObject({ status: 409, code: 'CONFLICT' });
+    const stale = new DomainError('CONFLICT', 'changed meanwhile', { current: { version: 3 } });
+    expect(toPublicError(stale)).toMatchObject({ status: 409, current: { version: 3 } });
+    expect(toPublicError(new DomainError('BAD_REQUEST', 'x', { current: 1 }))).not.toHaveProperty(
+      'current',
+    );
+  });
 });

@@ -58,6 +58,8 @@ export interface PublicError {
   code: string;
   message: string;
   fieldErrors?: Record<string, string[]>;
+  /** For a conflict: the record as it is now, when the service said. */
+  current?: unknown;
 }
 
 function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
@@ -77,11 +79,13 @@ export function toPublicError(error: unknown): PublicError {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
   if (cause instanceof DomainError) {
     const fieldErrors = cause.details?.fieldErrors as Record<string, string[]> | undefined;
+    const current = cause.code === 'CONFLICT' ? cause.details?.current : undefined;
     return {
       status: transport[cause.code].http,
       code: cause.code,
       message: cause.message,
       ...(fieldErrors ? { fieldErrors } : {}),
+      ...(current !== undefined ? { current } : {}),
     };
   }
   const conflict = uniqueViolationOf(cause);

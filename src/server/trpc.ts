@@ -63,6 +63,8 @@ const t = initTRPC.context<TRPCContext>().create({
         httpStatus: publicError.status,
         path: shape.data.path,
         fieldErrors: publicError.fieldErrors ?? null,
+        // A 409 from an edit based on a stale version carries the record as it is now.
+        current: publicError.current ?? null,
       },
     };
   },
