@@ -83,6 +83,24 @@ test.describe.serial('inline suggestions and rewrite', () => {
       .toEqual(['shown', 'accepted']);
   });
 
+  test('after a rejected rewrite the caret is back in the editor, after the text', async () => {
+    const text = 'Please send me the report by Friday.';
+    await page.keyboard.type(text);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.getByRole('button', { name: 'Friendlier' }).click();
+    const reject = page.getByRole('button', { name: 'Reject' });
+    await expect(reject).toBeEnabled({ timeout: 30_000 });
+    await reject.click();
+    await expect(page.getByTestId('editor')).toBeFocused();
+    // The next keystrokes land in the editor, after the text, and replace nothing.
+    await page.keyboard.type(' Thanks');
+    // (A ghost suggestion may follow the caret, so only the start is checked.)
+    await expect(page.getByTestId('editor')).toHaveText(
+      /^Please send me the report by Friday\. Thanks/,
+    );
+  });
+
   test('with the worker killed a suggestion still appears from a fallback tier, without an error', async () => {
     killWorker(e2eWorkerPort);
     await page.keyboard.type('the cat sat on the mat. the cat sat on the', { delay: 20 });

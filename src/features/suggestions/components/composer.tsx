@@ -133,6 +133,7 @@ export function Composer({ captureText = false }: { captureText?: boolean }) {
     return () => {
       document.removeEventListener('visibilitychange', onHide);
       window.removeEventListener('pagehide', onHide);
+      rewriteAbort.current?.abort(); // a rewrite in flight ends with the page
       completion.cancel();
       lifecycle.dispose();
       queue.stop();
@@ -191,33 +192,40 @@ export function Composer({ captureText = false }: { captureText?: boolean }) {
   function decideRewrite(accept: boolean) {
     const s = session.current;
     rewriteAbort.current?.abort();
-    if (s && proposal?.generationId) {
+    if (s && proposal) {
       const unchanged = s.view.state.sliceDoc(proposal.from, proposal.to) === proposal.original;
-      const accepted = accept && unchanged;
-      if (accepted) {
-        s.view.dispatch({
-          changes: { from: proposal.from, to: proposal.to, insert: proposal.text },
-        });
-        s.view.focus();
-      }
-      const end = proposal.from + proposal.text.length;
-      s.lifecycle.ended(
-        {
-          outcome: accepted ? 'accepted' : 'dismissed',
-          acceptedSpan: accepted ? { from: proposal.from, to: end } : null,
-          suggestion: {
-            generationId: proposal.generationId,
-            tier: 'rewrite',
-            pos: proposal.from,
-            text: '',
-            original: proposal.text,
-            acceptedChars: accepted ? proposal.text.length : 0,
-            typedChars: 0,
-            acceptStart: accepted ? proposal.from : null,
+      const accepted = accept && unchanged && proposal.text !== '';
+      const end = accepted
+        ? proposal.from + proposal.text.length
+        : Math.min(proposal.to, s.view.state.doc.length);
+      // Back to the editor with the caret after the text: the next keystroke lands there and a
+      // paste no longer replaces the selection the rewrite was asked for.
+      s.view.dispatch({
+        ...(accepted
+          ? { changes: { from: proposal.from, to: proposal.to, insert: proposal.text } }
+          : {}),
+        selection: { anchor: end },
+      });
+      s.view.focus();
+      if (proposal.generationId) {
+        s.lifecycle.ended(
+          {
+            outcome: accepted ? 'accepted' : 'dismissed',
+            acceptedSpan: accepted ? { from: proposal.from, to: end } : null,
+            suggestion: {
+              generationId: proposal.generationId,
+              tier: 'rewrite',
+              pos: proposal.from,
+              text: '',
+              original: proposal.text,
+              acceptedChars: accepted ? proposal.text.length : 0,
+              typedChars: 0,
+              acceptStart: accepted ? proposal.from : null,
+            },
           },
-        },
-        accepted ? proposal.text : null,
-      );
+          accepted ? proposal.text : null,
+        );
+      }
     }
     setProposal(null);
   }
