@@ -4,9 +4,9 @@ import { wordDiff } from './word-diff';
 describe('wordDiff', () => {
   it('marks replaced words', () => {
     expect(wordDiff('I think we should go', 'We should go')).toEqual([
-      { kind: 'removed', text: 'I think we' },
-      { kind: 'added', text: 'We' },
-      { kind: 'same', text: ' should go' },
+      { kind: 'removed', text: 'I think we ' },
+      { kind: 'added', text: 'We ' },
+      { kind: 'same', text: 'should go' },
     ]);
   });
   it('reassembles both sides', () => {
@@ -25,6 +25,13 @@ describe('wordDiff', () => {
         .map((p) => p.text)
         .join(''),
     ).toBe(after);
+  });
+  it('groups a changed stretch: all removed words, then all added ones', () => {
+    expect(wordDiff('Thanks for your note', 'I am sure about your note')).toEqual([
+      { kind: 'removed', text: 'Thanks for ' },
+      { kind: 'added', text: 'I am sure about ' },
+      { kind: 'same', text: 'your note' },
+    ]);
   });
   it('handles empty sides', () => {
     expect(wordDiff('', 'new text')).toEqual([{ kind: 'added', text: 'new text' }]);
