@@ -101,6 +101,21 @@ test.describe.serial('inline suggestions and rewrite', () => {
     );
   });
 
+  test('a selection over the limit says so, with the limit, before anything is sent', async () => {
+    const editor = page.getByTestId('editor');
+    // Typing 4,000+ characters key by key is slow; insert them as one paste-like input.
+    await page.keyboard.insertText('word '.repeat(820));
+    await page.keyboard.press('ControlOrMeta+a');
+    await expect(page.getByTestId('selection-too-long')).toContainText('4,100 characters');
+    await expect(page.getByTestId('selection-too-long')).toContainText('at most 4,000');
+    await expect(page.getByRole('button', { name: 'Shorter' })).toBeDisabled();
+    // Under the limit, the buttons come back.
+    await page.keyboard.press('End');
+    await page.keyboard.press('Shift+Home');
+    await expect(page.getByTestId('selection-too-long')).toHaveCount(0);
+    await expect(editor).toBeFocused();
+  });
+
   test('with the worker killed a suggestion still appears from a fallback tier, without an error', async () => {
     killWorker(e2eWorkerPort);
     await page.keyboard.type('the cat sat on the mat. the cat sat on the', { delay: 20 });

@@ -249,7 +249,10 @@ export function Composer({ captureText = false }: { captureText?: boolean }) {
         {announcement}
       </div>
       {selection && !proposal && (
-        <RewriteToolbar onPick={(i) => void rewrite(i)} disabled={false} />
+        <RewriteToolbar
+          onPick={(i) => void rewrite(i)}
+          selectedChars={selection.to - selection.from}
+        />
       )}
       {proposal && (
         <RewritePanel

@@ -1,6 +1,7 @@
 'use client';
 
 import { wordDiff } from '~/lib/word-diff';
+import { MAX_REWRITE_SELECTION_CHARS } from '../limits';
 
 export const REWRITE_INSTRUCTIONS = [
   { id: 'shorter', label: 'Shorter' },
@@ -19,25 +20,35 @@ export interface RewriteProposal {
 
 export function RewriteToolbar({
   onPick,
-  disabled,
+  selectedChars,
 }: {
   onPick: (instruction: RewriteInstruction) => void;
-  disabled: boolean;
+  selectedChars: number;
 }) {
+  // Said before anything is sent: the server refuses longer selections.
+  const tooLong = selectedChars > MAX_REWRITE_SELECTION_CHARS;
   return (
-    <div role="toolbar" aria-label="Rewrite selection" className="flex flex-wrap gap-2">
-      {REWRITE_INSTRUCTIONS.map((i) => (
-        <button
-          key={i.id}
-          type="button"
-          disabled={disabled}
-          onMouseDown={(e) => e.preventDefault() /* keep the editor's selection */}
-          onClick={() => onPick(i.id)}
-          className="rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-100 disabled:opacity-50"
-        >
-          {i.label}
-        </button>
-      ))}
+    <div className="space-y-1">
+      <div role="toolbar" aria-label="Rewrite selection" className="flex flex-wrap gap-2">
+        {REWRITE_INSTRUCTIONS.map((i) => (
+          <button
+            key={i.id}
+            type="button"
+            disabled={tooLong}
+            onMouseDown={(e) => e.preventDefault() /* keep the editor's selection */}
+            onClick={() => onPick(i.id)}
+            className="rounded-full bg-indigo-50 px-3 py-1 text-sm text-indigo-700 ring-1 ring-indigo-200 hover:bg-indigo-100 disabled:opacity-50"
+          >
+            {i.label}
+          </button>
+        ))}
+      </div>
+      {tooLong && (
+        <p role="status" className="text-sm text-slate-600" data-testid="selection-too-long">
+          The selection is {selectedChars.toLocaleString('en')} characters; rewrite takes at most{' '}
+          {MAX_REWRITE_SELECTION_CHARS.toLocaleString('en')}. Select less to rewrite it.
+        </p>
+      )}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 /** Input schemas of the suggestion endpoints (tRPC, the rewrite stream and /api/v1). */
 import { z } from 'zod';
+import { MAX_REWRITE_SELECTION_CHARS } from '../limits';
 import { REWRITE_INSTRUCTIONS } from './feature-registry';
 
 const unitId = z.string().min(1).max(128);
@@ -17,7 +18,7 @@ export type CompleteInput = z.input<typeof completeInput>;
 export const rewriteInput = z.object({
   featureId: z.string().min(1).max(64),
   unitId,
-  selection: z.string().min(1).max(4000, LIMIT(4000)),
+  selection: z.string().min(1).max(MAX_REWRITE_SELECTION_CHARS, LIMIT(MAX_REWRITE_SELECTION_CHARS)),
   instruction: z.enum(REWRITE_INSTRUCTIONS),
   before: z.string().max(8000, LIMIT(8000)).default(''),
   after: z.string().max(2000, LIMIT(2000)).default(''),
