@@ -142,6 +142,24 @@ describeOnEachDatabase('generation writer', ({ db, url }) => {
     expect(await db().generation.count({ where: { unitId } })).toBe(5);
   });
 
+  it('stores a row offered just as the previous batch finishes', async () => {
+    const writer = new GenerationWriter({ db: db(), sinks: () => [] });
+    const [a, b] = [row(`race-${randomUUID()}`), row(`race-${randomUUID()}`)];
+    // Offered from the callback of the first row's write: after the writer's last look at its
+    // queue, before its drain has ended.
+    const second = await new Promise<{ stored: Promise<void> | null }>((resolve) => {
+      void writer.offer(a)!.then(() => resolve({ stored: writer.offer(b) }));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const written = await Promise.race([
+      second.stored!.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5_000))),
+    ]);
+    clearTimeout(timer);
+    expect(written).toBe(true);
+    expect(await countStored(db(), [a.id, b.id])).toBe(2);
+  });
+
   it('loses only the row the database refuses (the batch is bisected)', async () => {
     const writer = new GenerationWriter({ db: db(), sinks: () => [], log: () => {} });
     const before = await notRecordedCount('rejected_by_database');

@@ -187,10 +187,17 @@ export class GenerationWriter {
     const stored = new Promise<void>((resolve) => (done = resolve));
     this.queue.push({ row, done });
     trackPendingWrite(row.id, stored);
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    this.kick();
     return stored;
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // A row offered after the drain's last look at the queue, before this ran.
+      if (this.queue.length > 0) this.kick();
+    });
   }
 
   /** Resolves when everything queued so far has been stored or given up. */
