@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MigrationList } from '@prisma/schema-engine-wasm';
-import { openSchemaEngine } from './schema-engine';
+import { closeSchemaEngine, openSchemaEngine } from './schema-engine';
 import { startPostgresCluster } from './postgres-cluster';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -55,7 +55,7 @@ export async function applyMigrations(url: string, dir = migrationsDir): Promise
     });
     return result.appliedMigrationNames;
   } finally {
-    engine.free();
+    await closeSchemaEngine(engine);
   }
 }
 
@@ -97,7 +97,7 @@ export async function createMigration(name: string, shadowUrl?: string): Promise
     await writeFile(path.join(migrationsDir, 'migration_lock.toml'), lockfile);
     return folder;
   } finally {
-    engine.free();
+    await closeSchemaEngine(engine);
     await shadow.stop();
   }
 }

@@ -108,20 +108,40 @@ export async function openSchemaEngine(
   const debug = loadServerEnv().PRISMA_ENGINE_DEBUG;
   const { SchemaEngine } = await enginePromise;
   const main = new PrismaPg({ connectionString: url });
+  const opened: Awaited<ReturnType<typeof connectPatched>>[] = [];
+  const track = async (connecting: ReturnType<typeof connectPatched>) => {
+    const adapter = await connecting;
+    opened.push(adapter);
+    return adapter;
+  };
   const factory = {
     provider: 'postgres' as const,
     adapterName: main.adapterName,
-    connect: () => connectPatched(main),
+    connect: () => track(connectPatched(main)),
     connectToShadowDb: () =>
       shadowUrl
-        ? connectPatched(new PrismaPg({ connectionString: shadowUrl }))
+        ? track(connectPatched(new PrismaPg({ connectionString: shadowUrl })))
         : Promise.reject(new Error('This command needs a shadow database')),
   };
-  return SchemaEngine.new(
+  const engine = await SchemaEngine.new(
     { datamodels: [['schema.prisma', datamodel]] },
     (log: string) => {
       if (debug) console.error(log);
     },
     bindMigrationAwareSqlAdapterFactory(factory),
   );
+  openConnections.set(engine, opened);
+  return engine;
+}
+
+const openConnections = new WeakMap<SchemaEngine, { dispose(): Promise<void> }[]>();
+
+/**
+ * Frees the engine and closes its connections. Freeing alone leaves them idle in their pools,
+ * still holding the migration advisory lock until pg's idle timeout (10 s): the next
+ * `applyMigrations` on that database then waits for the lock, and under load times out.
+ */
+export async function closeSchemaEngine(engine: SchemaEngine): Promise<void> {
+  engine.free();
+  await Promise.all((openConnections.get(engine) ?? []).map((a) => a.dispose().catch(() => {})));
 }
