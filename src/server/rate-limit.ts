@@ -92,6 +92,12 @@ export function clientAddress(
   return hops[hops.length - 1 - trustedHops] ?? hops[0] ?? null;
 }
 
+/** The `unitId` a raw end-user input names, if any (read before the input is validated). */
+export function unitIdOf(input: unknown): string | null {
+  const unitId = (input as { unitId?: unknown } | null)?.unitId;
+  return typeof unitId === 'string' ? unitId : null;
+}
+
 /** The Retry-After a 429 carries, in seconds, or null. */
 export function retryAfterOf(error: unknown): number | null {
   const cause = (error as { cause?: unknown } | null)?.cause ?? error;

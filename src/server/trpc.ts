@@ -11,7 +11,7 @@ import {
   UnauthorizedError,
 } from './errors';
 import { assertStorableText } from './input-hygiene';
-import { admitEndUser } from './rate-limit';
+import { admitEndUser, unitIdOf } from './rate-limit';
 
 export interface SessionUser {
   id: string;
@@ -98,11 +98,10 @@ export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
 /** The end-user endpoints (suggestions, feedback): see admitEndUser. */
 export const endUserProcedure = publicProcedure.use(async ({ ctx, getRawInput, next }) => {
-  const input = (await getRawInput()) as { unitId?: unknown } | null;
   await admitEndUser({
     getUser: ctx.getUser,
     clientAddress: ctx.clientAddress ?? null,
-    unitId: typeof input?.unitId === 'string' ? input.unitId : null,
+    unitId: unitIdOf(await getRawInput()),
     allowAnonymousWrite: ctx.allowAnonymousWrite,
   });
   return next();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOME_PRECEDENCE } from '~/features/feedback/metrics';
 
 /**
  * What a dataset is built from. No I/O here, so the console form can import it. A version is a
@@ -14,13 +15,7 @@ export const DATASET_FORMATS = [
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 /** Outcomes a row may be selected by (the decision the person made on a shown suggestion). */
-export const DATASET_OUTCOMES = [
-  'accepted',
-  'accepted_partial',
-  'typed_through',
-  'dismissed',
-  'ignored',
-] as const;
+export const DATASET_OUTCOMES = OUTCOME_PRECEDENCE;
 export type DatasetOutcome = (typeof DATASET_OUTCOMES)[number];
 
 /** Bumped whenever the same definition and watermark would give other bytes. */

@@ -13,7 +13,7 @@ import { suggestionRuntime } from '~/features/suggestions/server/suggestions-run
 import type { Db } from '../db';
 import { DomainError, toPublicError } from '../errors';
 import { metricsRegistry } from '../metrics';
-import { endUserLimits, retryAfterOf } from '../rate-limit';
+import { endUserLimits, retryAfterOf, unitIdOf } from '../rate-limit';
 import { readJsonBody } from './read-json-body';
 
 /** 500 events of a few hundred bytes each fit comfortably. */
@@ -26,12 +26,7 @@ export type PublicApiEnv = { Variables: { principal: ApiKeyPrincipal } };
  * unit is limited here, not the address or the key's owner.
  */
 function limitUnit(body: unknown) {
-  const unitId = (body as { unitId?: unknown } | null)?.unitId;
-  return endUserLimits().check({
-    address: null,
-    unitId: typeof unitId === 'string' ? unitId : null,
-    userId: null,
-  });
+  return endUserLimits().check({ address: null, unitId: unitIdOf(body), userId: null });
 }
 
 /**

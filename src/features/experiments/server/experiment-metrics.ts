@@ -10,6 +10,7 @@ import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
 import type { GuardrailMetric } from '../config';
 import type { RatioMoments } from '../stats';
+import { ABORTED_ERROR as ABORTED } from '~/features/feedback/metrics';
 
 type Reader = Pick<Prisma.TransactionClient, '$queryRawUnsafe'>;
 
@@ -25,8 +26,6 @@ export interface ArmReading {
   latencyP95: number | null;
   metrics: Record<MetricName, RatioMoments>;
 }
-
-const ABORTED = 'aborted by the caller';
 
 /** The same sums by a full scan of the generations and events (tests and checks of the rollup). */
 export const SCAN_MOMENTS_SQL = `

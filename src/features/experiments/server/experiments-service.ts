@@ -18,108 +18,25 @@ import {
   createExperimentInput,
   experimentActionInput,
   holdoutInput,
-  storedGuardrails,
-  storedRamp,
   updateExperimentInput,
   type ArmInput,
   type CreateExperimentInput,
   type ExperimentActionInput,
   type ExperimentStatus,
-  type Guardrail,
-  type RampStep,
   type UpdateExperimentInput,
 } from '../config';
-import { armOrder } from './experiment-serving';
+import {
+  coverageOf,
+  experimentInclude,
+  LIVE,
+  toView,
+  type ExperimentRow,
+  type ExperimentView,
+} from './experiment-view';
+
+export { coverageOf, toView, type ExperimentView };
 
 type Tx = Prisma.TransactionClient;
-
-const LIVE: ExperimentStatus[] = ['running', 'paused'];
-
-const experimentInclude = {
-  arms: {
-    orderBy: [{ isControl: 'desc' }, { name: 'asc' }],
-    include: {
-      modelVersion: { select: { id: true, name: true, version: true, status: true } },
-    },
-  },
-} satisfies Prisma.ExperimentInclude;
-
-type ExperimentRow = Prisma.ExperimentGetPayload<{ include: typeof experimentInclude }>;
-
-export interface ExperimentView {
-  id: string;
-  featureId: string;
-  name: string;
-  description: string;
-  status: ExperimentStatus;
-  /** The assignment seed (GrowthBook's `seed`). */
-  seed: string;
-  /** Optimistic-concurrency version: send it back with every change. */
-  version: number;
-  ramp: RampStep[];
-  rampStep: number;
-  /** Share of units in the experiment now (0 unless running or paused). */
-  coverage: number;
-  guardrails: Guardrail[];
-  alpha: number;
-  statusReason: string | null;
-  lastCheck: unknown;
-  lastCheckedAt: Date | null;
-  stepStartedAt: Date | null;
-  startedAt: Date | null;
-  endedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  arms: {
-    id: string;
-    name: string;
-    isControl: boolean;
-    weight: number;
-    modelVersion: { id: string; name: string; version: string; status: string; label: string };
-  }[];
-}
-
-export function coverageOf(row: { status: string; ramp: unknown; rampStep: number }): number {
-  if (!LIVE.includes(row.status as ExperimentStatus)) return 0;
-  const ramp = storedRamp(row.ramp);
-  return (ramp[Math.min(row.rampStep, ramp.length - 1)] as RampStep).coverage;
-}
-
-export function toView(row: ExperimentRow): ExperimentView {
-  return {
-    id: row.id,
-    featureId: row.featureId,
-    name: row.name,
-    description: row.description,
-    status: row.status,
-    seed: row.salt,
-    version: row.configVersion,
-    ramp: storedRamp(row.ramp),
-    rampStep: row.rampStep,
-    coverage: coverageOf(row),
-    guardrails: storedGuardrails(row.guardrails),
-    alpha: row.alpha,
-    statusReason: row.statusReason,
-    lastCheck: row.lastCheck,
-    lastCheckedAt: row.lastCheckedAt,
-    stepStartedAt: row.stepStartedAt,
-    startedAt: row.startedAt,
-    endedAt: row.endedAt,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-    // The order of the bucket ranges (control first, then by name), as serving uses it.
-    arms: armOrder(row.arms).map((a) => ({
-      id: a.id,
-      name: a.name,
-      isControl: a.isControl,
-      weight: a.allocationBp / 10_000,
-      modelVersion: {
-        ...a.modelVersion,
-        label: `${a.modelVersion.name}/${a.modelVersion.version}`,
-      },
-    })),
-  };
-}
 
 /** What the audit log keeps of an experiment (configuration and state, not the last check). */
 function auditSnapshot(view: ExperimentView) {

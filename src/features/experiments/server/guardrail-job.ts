@@ -12,7 +12,7 @@ import type { Db } from '~/server/db';
 import { storedGuardrails, storedRamp } from '../config';
 import { describeRollback, evaluateExperiment, type Evaluation } from '../guardrails';
 import { readArmDataIn } from './experiment-metrics';
-import { toView, type ExperimentView } from './experiments-service';
+import { experimentInclude, toView, type ExperimentView } from './experiment-view';
 import { foldExperimentQueue } from './unit-rollup';
 
 const SYSTEM: Actor = { type: 'system', userId: null };
@@ -33,12 +33,7 @@ export interface CheckOutcome {
   evaluation: Evaluation;
 }
 
-const include = {
-  arms: {
-    orderBy: [{ isControl: 'desc' }, { name: 'asc' }],
-    include: { modelVersion: { select: { id: true, name: true, version: true, status: true } } },
-  },
-} satisfies Prisma.ExperimentInclude;
+const include = experimentInclude;
 
 function auditView(view: ExperimentView) {
   return {

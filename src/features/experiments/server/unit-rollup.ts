@@ -13,12 +13,12 @@
  */
 import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
+import { ABORTED_ERROR as ABORTED } from '~/features/feedback/metrics';
 
 type Tx = Prisma.TransactionClient;
 
 /** Control suggestions needed before control's p95 is fixed as the latency threshold. */
 export const LATENCY_THRESHOLD_MIN_SUGGESTIONS = 200;
-const ABORTED = 'aborted by the caller';
 
 const FOLD_SQL = `
 WITH q AS (

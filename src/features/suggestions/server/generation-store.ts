@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { ABORTED_ERROR } from '~/features/feedback/metrics';
 import type { FeatureDeclaration } from './feature-registry';
 import type { GatewayResult } from './gateway';
 import { notRecorded, type GenerationRow, type GenerationWriter } from './generation-writer';
@@ -50,7 +51,7 @@ export function toGenerationRow(record: GenerationRecord, now = new Date()): Gen
     completionTokens: result.completionTokens,
     ttftMs: result.ttftMs,
     latencyMs: result.latencyMs,
-    error: result.aborted ? 'aborted by the caller' : result.error,
+    error: result.aborted ? ABORTED_ERROR : result.error,
     traceId: result.traceId,
     createdAt: now,
     // Abandoned requests (a newer keystroke) stay in our table for latency analysis but are not
