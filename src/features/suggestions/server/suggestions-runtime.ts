@@ -25,8 +25,7 @@ export interface SuggestionRuntime {
   pool: BackendPool;
   catalog: ModelCatalog;
   gateway: Gateway;
-  /** Stores Generations in batches (see generation-writer.ts). */
-  writer: GenerationWriter;
+  /** Caps Generations per unit and hands them to the batched writer (generation-writer.ts). */
   recorder: GenerationRecorder;
   /** Registers the backends' models and re-mirrors the features (also called at start). */
   refreshModels: () => Promise<string[]>;
@@ -84,7 +83,6 @@ export function createSuggestionRuntime(
     pool,
     catalog: resolved,
     gateway: new Gateway(pool, resolved),
-    writer,
     recorder: new GenerationRecorder(
       writer,
       options.generationsPerUnitPerMinute ?? config.GENERATIONS_PER_UNIT_PER_MINUTE,
