@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { datasetsApi } from '~/features/datasets/server/datasets-api';
+import { evalsApi } from '~/features/evals/server/evals-api';
 import { experimentsApi } from '~/features/experiments/server/experiments-api';
+import { modelsApi } from '~/features/models/server/models-api';
 import { ingestFeedbackBody } from '~/features/feedback/server/ingest-service';
 import {
   authenticateApiKey,
@@ -75,6 +77,8 @@ export function createPublicApi(getDb: () => Db) {
 
   app.route('/experiments', experimentsApi(getDb, requireApiKey));
   app.route('/datasets', datasetsApi(getDb, requireApiKey));
+  app.route('/evals', evalsApi(getDb, requireApiKey));
+  app.route('/models', modelsApi(getDb, requireApiKey));
 
   // Prometheus scrape (any API key): writer backlog, unrecorded generations, process figures.
   app.get('/metrics', requireApiKey, async (c) => {

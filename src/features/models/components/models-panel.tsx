@@ -2,6 +2,7 @@
 
 import { useQuery } from '@tanstack/react-query';
 import { useTRPC } from '~/trpc/client';
+import { ModelLineage } from './model-lineage';
 
 const STATE_STYLE: Record<string, string> = {
   closed: 'bg-emerald-50 text-emerald-700 ring-emerald-200',
@@ -68,6 +69,7 @@ export function ModelsPanel() {
               <tr key={v.id} className="border-t border-slate-100">
                 <td className="py-2 font-medium">
                   {v.name}/{v.version}
+                  <ModelLineage version={v} />
                 </td>
                 <td className="py-2 text-slate-500">served as {v.backendModel}</td>
                 <td className="py-2 text-slate-500">{v.status}</td>

@@ -1,10 +1,20 @@
 import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
-import { createTRPCRouter, signedInProcedure } from '~/server/trpc';
-import { listModelVersions } from './model-registry-service';
+import { createTRPCRouter, editorProcedure, signedInProcedure } from '~/server/trpc';
+import {
+  listModelVersions,
+  registerModelVersion,
+  registrationSchema,
+} from './model-registry-service';
 
 export const modelsRouter = createTRPCRouter({
   /** Registered model versions with their generation counts. */
   versions: signedInProcedure.query(({ ctx }) => listModelVersions(ctx.db)),
+  /** A trained version with its lineage (the CLI and API do the same through the service). */
+  register: editorProcedure
+    .input(registrationSchema)
+    .mutation(({ ctx, input }) =>
+      registerModelVersion(ctx.db, { type: 'user', userId: ctx.user.id }, input),
+    ),
   /** Each inference backend with its circuit state, for the Models console. */
   backends: signedInProcedure.query(({ ctx }) => suggestionRuntime(ctx.db).pool.status()),
 });
