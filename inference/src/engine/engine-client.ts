@@ -19,6 +19,8 @@ import type {
 export interface GenerationListener {
   onAdmitted?(cachedTokens: number): void;
   onTokens(tokens: number[], logprobs: EmittedLogprob[] | null): void;
+  /** Scores of the next prompt tokens (requests with `promptLogprobs`), before any token. */
+  onPromptLogprobs?(logprobs: EmittedLogprob[]): void;
   onDone(reason: FinishReason, message?: string): void;
 }
 
@@ -108,6 +110,8 @@ export class EngineClient {
       this.listeners.get(msg.id)?.onAdmitted?.(msg.cachedTokens);
     } else if (msg.type === 'tokens') {
       this.listeners.get(msg.id)?.onTokens(msg.tokens, msg.logprobs);
+    } else if (msg.type === 'prompt_logprobs') {
+      this.listeners.get(msg.id)?.onPromptLogprobs?.(msg.logprobs);
     } else if (msg.type === 'done') {
       const l = this.listeners.get(msg.id);
       this.listeners.delete(msg.id);

@@ -8,9 +8,9 @@ import { Batch, type DecodeBatch, type Runner } from './batch';
 import { GroupedBatch } from './grouped-batch';
 import { KvCacheManager } from './kv-cache';
 import { bytesPerToken, emptyKv, gatherKv, range, type KvBlock } from './kv-tensors';
-import type { FromEngine, GenerationRequest } from './protocol';
+import type { EmittedLogprob, FromEngine, GenerationRequest } from './protocol';
 import { RequestQueue } from './request-queue';
-import { SamplingError } from './sampler';
+import { SamplingError, scoreToken } from './sampler';
 import { schedule } from './scheduler';
 import { Sequence, type Limits } from './sequence';
 
@@ -70,7 +70,9 @@ export class Engine {
 
   submit(request: GenerationRequest): void {
     const seq = new Sequence(request, this.limits);
-    if (request.prompt.length === 0 || request.prompt.length >= this.opts.contextLength) {
+    // A prompt only scored (maxTokens 0) may fill the context; others need room for a token.
+    const room = request.maxTokens === 0 ? 0 : 1;
+    if (request.prompt.length === 0 || request.prompt.length + room > this.opts.contextLength) {
       this.emit({
         type: 'done',
         id: request.id,
@@ -218,7 +220,9 @@ export class Engine {
       return;
     }
     const hit = this.cache.lookup(seq.request.prompt);
-    const reuse = Math.min(hit?.length ?? 0, seq.promptLength - 1);
+    // Scoring needs the logits of every prompt position; the prefix cache holds only KV.
+    const scoring = (seq.request.promptLogprobs ?? null) !== null;
+    const reuse = scoring ? 0 : Math.min(hit?.length ?? 0, seq.promptLength - 1);
     if (hit && reuse > 0) {
       seq.kv = gatherKv(
         this.runner.shape,
@@ -241,6 +245,7 @@ export class Engine {
     const positionIds = BigInt64Array.from({ length: n }, (_, j) => BigInt(start + j));
     const attentionMask = new BigInt64Array(start + n).fill(1n);
     const past = seq.kv ?? emptyKv(this.runner.shape, 1);
+    const topK = seq.request.promptLogprobs ?? null;
     const out = await this.runner.forward({
       batch: 1,
       seqLen: n,
@@ -248,15 +253,38 @@ export class Engine {
       attentionMask,
       positionIds,
       past,
-      logitsToKeep: 1,
+      logitsToKeep: topK === null ? 1 : n,
     });
     seq.kv = out.present;
     seq.kvLength = start + n;
+    const position = (j: number) =>
+      out.logits.subarray(
+        (out.keptPositions - n + j) * out.vocab,
+        (out.keptPositions - n + j + 1) * out.vocab,
+      );
+    if (topK !== null && out.keptPositions < n) {
+      seq.finish = 'error';
+      seq.message = "this model export returns only the last position's logits: no prompt logprobs";
+      this.finish(seq);
+      return n;
+    }
+    if (topK !== null) {
+      // Position start+j predicts prompt token start+j+1 (the last one predicts the output).
+      const scores: EmittedLogprob[] = [];
+      for (let j = 0; j < n && start + j + 1 < seq.promptLength; j++) {
+        scores.push(scoreToken(position(j), seq.tokens[start + j + 1] as number, topK));
+      }
+      if (scores.length > 0) this.emit({ type: 'prompt_logprobs', id: seq.id, logprobs: scores });
+    }
     if (seq.kvLength < seq.promptLength) return n;
-    const last = out.logits.subarray(
-      (out.keptPositions - 1) * out.vocab,
-      out.keptPositions * out.vocab,
-    );
+    if (seq.request.maxTokens === 0) {
+      // Scoring only: nothing to sample; the prompt's KV still serves later requests.
+      seq.finish = 'length';
+      this.retire(seq, out.present, seq.kvLength);
+      this.finish(seq);
+      return n;
+    }
+    const last = position(n - 1);
     try {
       const emission = seq.accept([], () => last);
       if (emission.tokens.length > 0) {

@@ -17,6 +17,12 @@ export interface GenerationRequest {
   speculate: boolean;
   /** Keep generating past end-of-sequence tokens (vLLM's `ignore_eos`, for benchmarks). */
   ignoreEos: boolean;
+  /**
+   * Score the prompt: the top logprobs wanted per prompt token (0: only the token's own), or
+   * null/absent for none. Prompt tokens 1.. are scored (token 0 has no context); the whole
+   * prompt is then prefilled, as the prefix cache keeps KV, not logits.
+   */
+  promptLogprobs?: number | null;
 }
 
 export interface EmittedLogprob {
@@ -52,6 +58,8 @@ export type FromEngine =
   | { type: 'fatal'; message: string }
   | { type: 'admitted'; id: string; cachedTokens: number }
   | { type: 'tokens'; id: string; tokens: number[]; logprobs: EmittedLogprob[] | null }
+  /** Scores of the next prompt tokens, in order (prompt token 1 first), sent per prefill chunk. */
+  | { type: 'prompt_logprobs'; id: string; logprobs: EmittedLogprob[] }
   | { type: 'done'; id: string; reason: FinishReason; message?: string }
   | { type: 'step'; stats: StepStats }
   | { type: 'closed' }

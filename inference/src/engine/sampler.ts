@@ -73,7 +73,10 @@ export function logSoftmax(logits: Logits): Float64Array {
 
 /** The k most likely tokens with their log-probabilities under the raw logits, best first. */
 export function topLogprobs(logits: Logits, k: number): TokenLogprob[] {
-  const lp = logSoftmax(logits);
+  return topOf(logSoftmax(logits), k);
+}
+
+function topOf(lp: Float64Array, k: number): TokenLogprob[] {
   const best: TokenLogprob[] = [];
   for (let i = 0; i < lp.length; i++) {
     const v = lp[i] as number;
@@ -86,6 +89,19 @@ export function topLogprobs(logits: Logits, k: number): TokenLogprob[] {
     }
   }
   return best;
+}
+
+/**
+ * One token's log-probability and the k most likely tokens, all under the raw logits
+ * (temperature 1, no top-k/top-p: what a scorer wants, whatever the request samples with).
+ */
+export function scoreToken(
+  logits: Logits,
+  id: number,
+  k: number,
+): { logprob: number; top: TokenLogprob[] } {
+  const lp = logSoftmax(logits);
+  return { logprob: lp[id] ?? -Infinity, top: topOf(lp, k) };
 }
 
 /** Log-probability of one token under the raw logits. */

@@ -1,7 +1,7 @@
 /** One generation in the engine: its tokens, KV position, draft policy and stop rules. */
 import type { KvBlock } from './kv-tensors';
 import type { EmittedLogprob, FinishReason, GenerationRequest } from './protocol';
-import { tokenLogprob, topLogprobs } from './sampler';
+import { scoreToken } from './sampler';
 import { ngramDraft, predictionDraft, verifyDraft, type NgramOptions } from './speculative';
 
 export type SequenceState = 'waiting' | 'prefilling' | 'decoding' | 'done';
@@ -105,11 +105,7 @@ export class Sequence {
       }
       out.push(token);
       if (logprobs && this.request.logprobs !== null) {
-        const row = rowLogits(j);
-        logprobs.push({
-          logprob: tokenLogprob(row, token),
-          top: topLogprobs(row, this.request.logprobs),
-        });
+        logprobs.push(scoreToken(rowLogits(j), token, this.request.logprobs));
       }
       if (
         this.generated >= this.request.maxTokens ||

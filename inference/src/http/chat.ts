@@ -1,25 +1,13 @@
 /** POST /v1/chat/completions (prompt rendered with the model's chat template). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { HttpContext, ServedModel } from './context';
+import type { HttpContext } from './context';
 import { badRequest, sendJson } from './errors';
-import { generate, usageOf, type ChoiceResult, type TokenInfo } from './generate';
+import { generate, usageOf, type ChoiceResult } from './generate';
+import { chatLogprobs } from './logprobs';
 import { findModel, fitContext, requestOptions } from './request-params';
 import { chatSchema, parseBody } from './schemas';
 import { failStream, SseWriter } from './sse';
-
-function chatLogprobs(served: ServedModel, infos: TokenInfo[]) {
-  const entry = (id: number, logprob: number) => {
-    const token = served.tokenizer.tokenText(id);
-    return { token, logprob, bytes: [...Buffer.from(token, 'utf8')] };
-  };
-  return {
-    content: infos.map((t) => ({
-      ...entry(t.id, t.logprob),
-      top_logprobs: t.top.map((x) => entry(x.id, x.logprob)),
-    })),
-  };
-}
 
 export async function handleChat(
   ctx: HttpContext,
@@ -48,12 +36,11 @@ export async function handleChat(
     );
   }
   const prompt = served.tokenizer.encode(rendered, false);
-  const maxTokens = fitContext(
-    served,
-    prompt.length,
-    params.max_completion_tokens ?? params.max_tokens,
-    served.version.config.contextLength,
-  );
+  const maxTokens = fitContext(served, {
+    promptLength: prompt.length,
+    maxTokens: params.max_completion_tokens ?? params.max_tokens,
+    fallback: served.version.config.contextLength,
+  });
   const wantLogprobs = params.logprobs === true;
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
@@ -73,10 +60,10 @@ export async function handleChat(
   try {
     results = await generate({
       served,
-      prompt,
-      maxTokens,
+      prompts: [{ prompt, maxTokens }],
       ...requestOptions(ctx, served, params),
       logprobs: wantLogprobs ? (params.top_logprobs ?? 0) : null,
+      promptLogprobs: null,
       signal,
       onDelta: sse
         ? (index, text, infos) => {
@@ -92,7 +79,7 @@ export async function handleChat(
     failStream(sse, err);
     return;
   }
-  const usage = usageOf(prompt.length, results);
+  const usage = usageOf([{ prompt, maxTokens }], results);
   if (sse) {
     for (const r of results) {
       const delta = started.has(r.index) ? {} : { role: 'assistant', content: '' };

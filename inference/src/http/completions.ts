@@ -1,30 +1,61 @@
-/** POST /v1/completions */
+/**
+ * POST /v1/completions. `prompt` may be a list (one choice per prompt, times `n`); with
+ * `echo` and `logprobs` the prompt tokens are scored too, and `max_tokens: 0` only scores.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { HttpContext } from './context';
+import type { HttpContext, ServedModel } from './context';
 import { badRequest, sendJson } from './errors';
-import { generate, usageOf, type ChoiceResult, type TokenInfo } from './generate';
+import { generate, usageOf, type ChoiceResult, type PromptJob, type TokenInfo } from './generate';
+import {
+  completionLogprobs,
+  concatLogprobs,
+  TokenOffsets,
+  type CompletionLogprobs,
+  type ScoredToken,
+  type TokenNaming,
+} from './logprobs';
 import { findModel, fitContext, requestOptions } from './request-params';
-import { completionSchema, parseBody } from './schemas';
+import { completionSchema, parseBody, type CompletionBody } from './schemas';
 import { failStream, SseWriter } from './sse';
-import type { ServedModel } from './context';
 
-function completionLogprobs(served: ServedModel, infos: TokenInfo[], offset: number) {
-  const tokens = infos.map((t) => served.tokenizer.tokenText(t.id));
-  const text_offset: number[] = [];
-  let at = offset;
-  for (const t of tokens) {
-    text_offset.push(at);
-    at += t.length;
-  }
-  return {
-    tokens,
-    token_logprobs: infos.map((t) => t.logprob),
-    top_logprobs: infos.map((t) =>
-      Object.fromEntries(t.top.map((x) => [served.tokenizer.tokenText(x.id), x.logprob])),
-    ),
-    text_offset,
-  };
+interface Prompt {
+  ids: number[];
+  /** What `echo` returns: the prompt as sent, or the decoded token ids. */
+  echo: string;
+}
+
+/** The request's prompts as token ids (each validated), with their echo text. */
+function promptsOf(served: ServedModel, raw: CompletionBody['prompt']): Prompt[] {
+  const list: (string | number[])[] =
+    typeof raw === 'string'
+      ? [raw]
+      : raw.length > 0 && typeof raw[0] === 'number'
+        ? [raw as number[]]
+        : (raw as (string | number[])[]);
+  const vocab = served.version.config.vocabSize;
+  return list.map((p, i) => {
+    const label = list.length > 1 ? `prompt ${i}` : 'the prompt';
+    if (p === '' || p.length === 0) throw badRequest(`${label} is empty`, 'prompt', 'empty_prompt');
+    if (typeof p === 'string') return { ids: served.tokenizer.encode(p), echo: p };
+    if (vocab !== null && p.some((t) => t >= vocab)) {
+      throw badRequest(`prompt token ids must be below the vocabulary size ${vocab}`, 'prompt');
+    }
+    return { ids: p, echo: served.tokenizer.decode(p, true) };
+  });
+}
+
+/** Logprobs of an echoed prompt: token 0 has no context, so null logprob and top_logprobs. */
+function promptLogprobs(
+  served: ServedModel,
+  { prompt, scores, naming }: { prompt: Prompt; scores: readonly TokenInfo[]; naming: TokenNaming },
+): CompletionLogprobs {
+  const first: ScoredToken = { id: prompt.ids[0] as number, logprob: null, top: null };
+  const offsets = new TokenOffsets((ids) => served.tokenizer.decode(ids, true), 0);
+  return completionLogprobs(served, [first, ...scores], {
+    offsets: offsets.push(prompt.ids),
+    naming,
+  });
 }
 
 export async function handleCompletions(
@@ -36,26 +67,49 @@ export async function handleCompletions(
 ): Promise<void> {
   const params = parseBody(completionSchema, body);
   const served = findModel(ctx, params.model);
-  const first: unknown = Array.isArray(params.prompt) ? params.prompt[0] : undefined;
-  const raw = typeof first === 'string' || Array.isArray(first) ? first : params.prompt;
-  const promptText = typeof raw === 'string' ? raw : null;
-  if (promptText === '') {
-    throw badRequest('prompt is empty', 'prompt', 'empty_prompt');
+  const echo = params.echo === true;
+  if (params.max_tokens === 0 && !echo) {
+    throw badRequest(
+      'max_tokens 0 generates nothing: set echo: true (with logprobs) to score the prompt, or ask for at least 1 token',
+      'max_tokens',
+    );
   }
-  const prompt = typeof raw === 'string' ? served.tokenizer.encode(raw) : (raw as number[]);
-  const vocab = served.version.config.vocabSize;
-  if (vocab !== null && prompt.some((t) => t >= vocab)) {
-    throw badRequest(`prompt token ids must be below the vocabulary size ${vocab}`, 'prompt');
-  }
-  const maxTokens = fitContext(served, prompt.length, params.max_tokens, 16);
-  const echo = params.echo === true ? (promptText ?? served.tokenizer.decode(prompt)) : '';
+  const prompts = promptsOf(served, params.prompt);
+  const n = params.n ?? 1;
+  const jobs: PromptJob[] = prompts.map((p, i) => ({
+    prompt: p.ids,
+    maxTokens: fitContext(served, {
+      promptLength: p.ids.length,
+      maxTokens: params.max_tokens,
+      fallback: 16,
+      label: prompts.length > 1 ? `prompt ${i}` : 'the prompt',
+    }),
+  }));
+  const logprobs = params.logprobs ?? null;
+  const naming: TokenNaming = params.return_tokens_as_token_ids === true ? 'id' : 'text';
+  const scoring = echo && logprobs !== null;
+  const promptOf = (choice: number) => prompts[Math.floor(choice / n)] as Prompt;
+  const echoText = (choice: number) => (echo ? promptOf(choice).echo : '');
+  // Offsets of generated tokens continue after the echoed prompt, in the text as streamed.
+  const offsets = new Map<number, TokenOffsets>();
+  const offsetsOf = (choice: number) => {
+    let o = offsets.get(choice);
+    if (!o) {
+      o = new TokenOffsets((ids) => served.tokenizer.decode(ids), echoText(choice).length);
+      offsets.set(choice, o);
+    }
+    return o;
+  };
+  const generatedLogprobs = (choice: number, infos: readonly TokenInfo[]) =>
+    completionLogprobs(served, infos, {
+      offsets: offsetsOf(choice).push(infos.map((t) => t.id)),
+      naming,
+    });
+
   const id = `cmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = params.model;
-  const stream = params.stream === true;
-  const sse = stream ? new SseWriter(res) : null;
-  const logprobs = params.logprobs ?? null;
-  const echoed = new Set<number>();
+  const sse = params.stream === true ? new SseWriter(res) : null;
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
     id,
     object: 'text_completion',
@@ -68,17 +122,25 @@ export async function handleCompletions(
   try {
     results = await generate({
       served,
-      prompt,
-      maxTokens,
+      prompts: jobs,
       ...requestOptions(ctx, served, params),
+      n,
       logprobs,
+      promptLogprobs: scoring ? logprobs : null,
       signal,
+      onPrompt:
+        sse && echo
+          ? (index, scores) => {
+              const prompt = promptOf(index);
+              const lp =
+                scores === null ? null : promptLogprobs(served, { prompt, scores, naming });
+              sse.send(chunk([{ index, text: prompt.echo, logprobs: lp, finish_reason: null }]));
+            }
+          : undefined,
       onDelta: sse
         ? (index, text, infos) => {
-            const prefix = echo && !echoed.has(index) ? echo : '';
-            echoed.add(index);
-            const lp = logprobs === null ? null : completionLogprobs(served, infos, 0);
-            sse.send(chunk([{ index, text: prefix + text, logprobs: lp, finish_reason: null }]));
+            const lp = logprobs === null ? null : generatedLogprobs(index, infos);
+            sse.send(chunk([{ index, text, logprobs: lp, finish_reason: null }]));
           }
         : undefined,
     });
@@ -86,7 +148,7 @@ export async function handleCompletions(
     failStream(sse, err);
     return;
   }
-  const usage = usageOf(prompt.length, results);
+  const usage = usageOf(jobs, results);
   if (sse) {
     for (const r of results) {
       sse.send(
@@ -97,14 +159,23 @@ export async function handleCompletions(
     sse.done();
     return;
   }
+  const choiceLogprobs = (r: ChoiceResult): CompletionLogprobs | null => {
+    if (logprobs === null) return null;
+    const generated = generatedLogprobs(r.index, r.logprobs);
+    if (!scoring) return generated;
+    return concatLogprobs(
+      promptLogprobs(served, { prompt: promptOf(r.index), scores: r.promptLogprobs ?? [], naming }),
+      generated,
+    );
+  };
   sendJson(
     res,
     200,
     chunk(
       results.map((r) => ({
         index: r.index,
-        text: echo + r.text,
-        logprobs: logprobs === null ? null : completionLogprobs(served, r.logprobs, echo.length),
+        text: echoText(r.index) + r.text,
+        logprobs: choiceLogprobs(r),
         finish_reason: r.finishReason,
       })),
       { usage },

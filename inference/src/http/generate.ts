@@ -11,20 +11,32 @@ import type { ServedModel } from './context';
 import { ApiError } from './errors';
 import type { WorkerMetrics } from './metrics';
 
-export interface GenerateOptions {
-  served: ServedModel;
+/** One prompt of a request; each gets `n` choices (choice index = prompt index × n + j). */
+export interface PromptJob {
   prompt: number[];
   maxTokens: number;
+}
+
+export interface GenerateOptions {
+  served: ServedModel;
+  prompts: PromptJob[];
   sampling: SamplingParams;
   seed: number | null;
   n: number;
   stops: string[];
   logprobs: number | null;
+  /** Score every prompt token with this many top logprobs (echo + logprobs), or null. */
+  promptLogprobs: number | null;
   prediction: number[] | null;
   speculate: boolean;
   ignoreEos: boolean;
   signal: AbortSignal;
   metrics: WorkerMetrics;
+  /**
+   * Streaming: called once per choice before any of its text, when its prompt is admitted
+   * (with the prompt tokens' scores, tokens 1.., when `promptLogprobs` is set: null otherwise).
+   */
+  onPrompt?: (choice: number, scores: TokenInfo[] | null) => void;
   /** Streaming: called with each releasable piece of text. */
   onDelta?: (choice: number, text: string, logprobs: TokenInfo[]) => void;
 }
@@ -37,6 +49,10 @@ export interface TokenInfo {
 
 export interface ChoiceResult {
   index: number;
+  /** Which prompt of the request this choice continues. */
+  promptIndex: number;
+  /** Scores of prompt tokens 1.. (when `promptLogprobs` was asked), else null. */
+  promptLogprobs: TokenInfo[] | null;
   text: string;
   logprobs: TokenInfo[];
   finishReason: 'stop' | 'length';
@@ -47,22 +63,33 @@ export interface ChoiceResult {
 
 export class ClientGoneError extends Error {}
 
-/** OpenAI's `usage` for a request whose choices share one prompt. */
-export function usageOf(promptTokens: number, results: ChoiceResult[]) {
+/** OpenAI's `usage`: each prompt counts once, whatever its number of choices. */
+export function usageOf(prompts: readonly PromptJob[], results: readonly ChoiceResult[]) {
+  const promptTokens = prompts.reduce((s, p) => s + p.prompt.length, 0);
   const completionTokens = results.reduce((s, r) => s + r.completionTokens, 0);
+  const cached = prompts.reduce((sum, _, p) => {
+    const mine = results.filter((r) => r.promptIndex === p).map((r) => r.cachedTokens);
+    return sum + (mine.length > 0 ? Math.min(...mine) : 0);
+  }, 0);
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: Math.min(...results.map((r) => r.cachedTokens)) },
+    prompt_tokens_details: { cached_tokens: cached },
   };
+}
+
+interface ChoiceSpec {
+  index: number;
+  promptIndex: number;
+  job: PromptJob;
+  seed: number;
+  started: number;
 }
 
 function runChoice(
   opts: GenerateOptions,
-  index: number,
-  seed: number,
-  started: number,
+  { index, promptIndex, job, seed, started }: ChoiceSpec,
 ): {
   promise: Promise<ChoiceResult>;
   cancel: () => void;
@@ -75,6 +102,14 @@ function runChoice(
     opts.onDelta !== undefined,
   );
   const infos: TokenInfo[] = [];
+  const scoring = opts.promptLogprobs !== null;
+  const promptScores: TokenInfo[] = [];
+  let promptDone = false;
+  const promptReady = () => {
+    if (promptDone || promptScores.length < job.prompt.length - 1) return;
+    promptDone = true;
+    opts.onPrompt?.(index, scoring ? promptScores : null);
+  };
   let cancel: () => void = () => undefined;
   let lastTokenAt = 0;
   let cachedTokens = 0;
@@ -89,21 +124,33 @@ function runChoice(
   cancel = served.engine.submit(
     {
       id: randomUUID(),
-      prompt: opts.prompt,
-      maxTokens: opts.maxTokens,
+      prompt: job.prompt,
+      maxTokens: job.maxTokens,
       sampling: opts.sampling,
       seed,
-      stream: index,
+      // The choice's number within its prompt: a prompt samples alike alone or in a batch.
+      stream: index - promptIndex * opts.n,
       logprobs: opts.logprobs,
       prediction: opts.prediction,
       speculate: opts.speculate,
       ignoreEos: opts.ignoreEos,
+      promptLogprobs: opts.promptLogprobs,
     },
     {
       onAdmitted: (cached) => {
         cachedTokens = cached;
         metrics.queueTime.observe({ model }, (performance.now() - submitted) / 1000);
         metrics.prefixHitTokens.inc({ model }, cached);
+        if (!scoring) promptReady();
+      },
+      onPromptLogprobs: (scores) => {
+        promptScores.push(
+          ...scores.map((x, j) => ({
+            ...x,
+            id: job.prompt[promptScores.length + j + 1] as number,
+          })),
+        );
+        promptReady();
       },
       onTokens: (tokens, logprobs: EmittedLogprob[] | null) => {
         const now = performance.now();
@@ -140,6 +187,8 @@ function runChoice(
         if (tail !== '') opts.onDelta?.(index, tail, []);
         resolve({
           index,
+          promptIndex,
+          promptLogprobs: scoring ? promptScores : null,
           text: detok.output,
           logprobs: infos,
           finishReason: detok.stopped || reason !== 'length' ? 'stop' : 'length',
@@ -159,7 +208,12 @@ export async function generate(opts: GenerateOptions): Promise<ChoiceResult[]> {
   const runs: { promise: Promise<ChoiceResult>; cancel: () => void }[] = [];
   const cancelAll = () => runs.forEach((r) => r.cancel());
   try {
-    for (let i = 0; i < opts.n; i++) runs.push(runChoice(opts, i, seed, started));
+    opts.prompts.forEach((job, promptIndex) => {
+      for (let j = 0; j < opts.n; j++) {
+        const index = promptIndex * opts.n + j;
+        runs.push(runChoice(opts, { index, promptIndex, job, seed, started }));
+      }
+    });
   } catch (err) {
     cancelAll();
     await Promise.allSettled(runs.map((r) => r.promise));
@@ -179,7 +233,8 @@ export async function generate(opts: GenerateOptions): Promise<ChoiceResult[]> {
   }
   opts.signal.addEventListener('abort', cancelAll, { once: true });
   if (opts.signal.aborted) cancelAll();
-  opts.metrics.promptTokens.inc({ model: opts.served.version.id }, opts.prompt.length * opts.n);
+  const promptTokens = opts.prompts.reduce((sum, p) => sum + p.prompt.length, 0);
+  opts.metrics.promptTokens.inc({ model: opts.served.version.id }, promptTokens * opts.n);
   try {
     const results = await Promise.all(runs.map((r) => r.promise));
     return results;

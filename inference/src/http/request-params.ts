@@ -87,18 +87,26 @@ function stopsOf(body: CommonParams): string[] {
       : body.stop;
 }
 
-/** Checks the prompt against the context; returns max_tokens clamped to the room left. */
+/** Checks a prompt against the context; returns max_tokens clamped to the room left. */
 export function fitContext(
   served: ServedModel,
-  promptLength: number,
-  maxTokens: number | null | undefined,
-  fallback: number,
+  fit: {
+    promptLength: number;
+    maxTokens: number | null | undefined;
+    fallback: number;
+    /** Names the prompt in messages when a request has several ("prompt 3"). */
+    label?: string;
+  },
 ): number {
+  const { promptLength, maxTokens, fallback, label = 'the prompt' } = fit;
   const context = served.version.config.contextLength;
-  if (promptLength === 0) throw badRequest('prompt is empty', 'prompt', 'empty_prompt');
-  if (promptLength >= context) {
+  if (promptLength === 0) throw badRequest(`${label} is empty`, 'prompt', 'empty_prompt');
+  // Scoring only (max_tokens 0) needs no room after the prompt.
+  const limit = maxTokens === 0 ? context : context - 1;
+  if (promptLength > limit) {
     throw badRequest(
-      `This model's maximum context length is ${context} tokens, but the prompt has ${promptLength} tokens.`,
+      `This model's maximum context length is ${context} tokens, but ${label} has ${promptLength} tokens` +
+        (maxTokens === 0 ? '.' : ' (and needs room for at least one generated token).'),
       'prompt',
       'context_length_exceeded',
     );

@@ -32,16 +32,23 @@ const common = {
   ignore_eos: z.boolean().nullish(),
 };
 
+/** Prompts one completions request may carry (one choice each, times `n`). */
+export const MAX_PROMPTS = 32;
+
 export const completionSchema = z.looseObject({
   ...common,
+  /** 0 only with `echo`: score the prompt without generating. */
+  max_tokens: z.number().int().min(0).max(1_000_000).nullish(),
   prompt: z.union([
     z.string(),
-    z.array(z.string()).length(1),
+    z.array(z.string()).min(1).max(MAX_PROMPTS),
     tokenArray,
-    z.array(tokenArray).length(1),
+    z.array(tokenArray).min(1).max(MAX_PROMPTS),
   ]),
   logprobs: z.number().int().min(0).max(20).nullish(),
   echo: z.boolean().nullish(),
+  /** Extension (as vLLM): name tokens "token_id:<id>" in logprobs, unambiguous for scorers. */
+  return_tokens_as_token_ids: z.boolean().nullish(),
 });
 
 const contentPart = z.object({ type: z.literal('text'), text: z.string() });

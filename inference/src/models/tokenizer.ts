@@ -44,8 +44,11 @@ export class ModelTokenizer {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
   }
 
-  decode(ids: readonly number[]): string {
-    return this.tokenizer.decode([...ids], { skip_special_tokens: true });
+  /** Text of `ids`; special tokens are dropped unless `keepSpecial` (an echoed prompt's text). */
+  decode(ids: readonly number[], keepSpecial = false): string {
+    // transformers.js throws on an empty list (a generation of no tokens, max_tokens 0).
+    if (ids.length === 0) return '';
+    return this.tokenizer.decode([...ids], { skip_special_tokens: !keepSpecial });
   }
 
   /** Text of one token as it appears in logprobs (special tokens kept). */
