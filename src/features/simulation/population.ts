@@ -1,0 +1,97 @@
+/**
+ * A population of simulated writers: who they are (unit ids from the seed), which documents each
+ * one means to write (a seeded deal of the held-out documents), and a phase of writing, all of
+ * them at once, until a deadline. Plus the client-side figures of a phase, per model version.
+ */
+import { WRITER_BEHAVIOUR, type BehaviourParams } from './behaviour';
+import { seededOrder } from './random';
+import type { WriterTransport } from './transport';
+import { emptyTally, Writer, type ArmTally, type Document, type Tally } from './writer';
+
+export interface PopulationOptions {
+  seed: string;
+  writers: number;
+  documents: readonly Document[];
+  transport: WriterTransport;
+  featureId: string;
+  captureText: boolean;
+  params?: BehaviourParams;
+  /** Prefix of the unit ids (the experiment unit and the owner of the feedback). */
+  unitPrefix?: string;
+}
+
+export function makePopulation(o: PopulationOptions): Writer[] {
+  const params = o.params ?? WRITER_BEHAVIOUR;
+  const dealt = seededOrder(o.documents, o.seed, (d) => d.id);
+  return Array.from({ length: o.writers }, (_, i) => {
+    const writerId = `w${String(i).padStart(3, '0')}`;
+    return new Writer({
+      seed: o.seed,
+      writerId,
+      unitId: `${o.unitPrefix ?? 'sim'}-${o.seed}-${writerId}`,
+      featureId: o.featureId,
+      documents: dealt.filter((_, j) => j % o.writers === i),
+      params,
+      transport: o.transport,
+      captureText: o.captureText,
+    });
+  });
+}
+
+/** All writers write at once until `deadline` (epoch ms); resolves when every one has stopped. */
+export async function writePhase(
+  writers: readonly Writer[],
+  options: {
+    deadline: number;
+    /** Each writer stops after this many documents. */
+    documentsPerWriter?: number;
+    onTick?: (tally: Tally) => void;
+    tickMs?: number;
+  },
+): Promise<Tally> {
+  const tally = emptyTally();
+  const stop = () => Date.now() >= options.deadline;
+  const timer = options.onTick
+    ? setInterval(() => options.onTick?.(tally), options.tickMs ?? 5000)
+    : undefined;
+  try {
+    await Promise.all(writers.map((w) => w.writeUntil(stop, tally, options.documentsPerWriter)));
+  } finally {
+    clearInterval(timer);
+  }
+  return tally;
+}
+
+export function quantile(values: readonly number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export interface ArmFigures {
+  requests: number;
+  shown: number;
+  taken: number;
+  /** Accepted, partly accepted or typed through, among shown. */
+  acceptanceRate: number | null;
+  /** Characters accepted and kept, per request (opportunity). */
+  keptCharsPerOpportunity: number | null;
+  primaryShare: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export function armFigures(a: ArmTally): ArmFigures {
+  const taken = a.outcomes.accepted + a.outcomes.accepted_partial + a.outcomes.typed_through;
+  const answered = a.requests;
+  return {
+    requests: a.requests,
+    shown: a.shown,
+    taken,
+    acceptanceRate: a.shown ? taken / a.shown : null,
+    keptCharsPerOpportunity: a.requests ? a.keptChars / a.requests : null,
+    primaryShare: answered ? (a.tiers.primary ?? 0) / answered : null,
+    p50Ms: quantile(a.latenciesMs, 0.5),
+    p95Ms: quantile(a.latenciesMs, 0.95),
+  };
+}
