@@ -1,26 +1,39 @@
 /**
  * One streamed completion from one backend with the official `openai` client. Streaming is used
  * for every feature, also when the caller wants the whole text, because it gives the time to the
- * first token and lets us stop the worker as soon as the suggestion is complete.
+ * first token and lets us answer as soon as the suggestion is complete.
  */
 import OpenAI from 'openai';
 import type { Backend } from './backend-pool';
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
 
 export interface BackendCallParams {
   model: string;
   prompt: string;
   maxTokens: number;
   stop: string[];
+  /**
+   * Ask the backend to keep the matched stop string in its text (vLLM's
+   * `include_stop_str_in_output`): a sentence end can then be a stop, and the usage chunk still
+   * follows. Only for backends known to honour it (see stop-probe.ts).
+   */
+  keepStops?: boolean;
   temperature: number;
   seed: number;
   /** Speculative draft for the worker (OpenAI Predicted Outputs); the selection for a rewrite. */
   prediction?: string;
   traceparent: string;
-  /** Aborts the HTTP request (and with it the worker's generation). */
+  /** Aborts the HTTP request (and with it the worker's generation) until the answer is complete. */
   signal: AbortSignal;
   timeoutMs: number;
-  /** Each piece of text as it arrives; returns true when the text is complete (stop early). */
+  /** Each piece of text as it arrives; returns true when the text is complete (answer now). */
   onDelta?: (text: string, soFar: string) => boolean | void;
+  /** After an early answer, how long the rest of the stream may take to bring its usage. */
+  drainMs?: number;
 }
 
 export interface BackendCallResult {
@@ -28,8 +41,13 @@ export interface BackendCallResult {
   promptTokens: number | null;
   completionTokens: number | null;
   ttftMs: number | null;
-  /** We stopped the stream ourselves because the suggestion was complete. */
+  /** We answered before the stream ended because the suggestion was complete. */
   cutEarly: boolean;
+  /**
+   * After an early answer: the usage the backend reports once the rest of its stream is read
+   * (null when it never came, e.g. the drain ran out of time).
+   */
+  laterUsage: Promise<TokenUsage | null> | null;
 }
 
 export type CallFailureKind = 'aborted' | 'timeout' | 'overloaded' | 'rejected' | 'error';
@@ -68,6 +86,36 @@ export function classifyError(
   return new BackendCallError('error', message.slice(0, 500));
 }
 
+type Chunk = OpenAI.Completions.Completion;
+const DEFAULT_DRAIN_MS = 5000;
+
+const usageOf = (usage: OpenAI.CompletionUsage | undefined): TokenUsage | null =>
+  usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null;
+
+/**
+ * Reads the rest of a stream we answered from early, for its usage chunk, then lets it go. The
+ * backend's own stop (or max_tokens) ends it; `abort` ends it after `ms` at the latest.
+ */
+async function drainForUsage(
+  chunks: AsyncIterator<Chunk, unknown>,
+  abort: AbortController,
+  ms: number,
+): Promise<TokenUsage | null> {
+  const timer = setTimeout(() => abort.abort(), ms);
+  let usage: OpenAI.CompletionUsage | undefined;
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) return usageOf(usage);
+      if (next.value.usage) usage = next.value.usage;
+    }
+  } catch {
+    return usageOf(usage); // aborted or dropped: whatever came, probably nothing
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function callBackend(
   backend: Backend,
   params: BackendCallParams,
@@ -77,11 +125,18 @@ export async function callBackend(
   let text = '';
   let ttftMs: number | null = null;
   let usage: OpenAI.CompletionUsage | undefined;
-  let cutEarly = false;
+  // The HTTP request's own abort: follows the caller's signal until the answer is complete, so a
+  // stream drained for its usage after an early answer is not cut by a later keystroke.
+  const http = new AbortController();
+  const follow = () => http.abort();
+  params.signal.addEventListener('abort', follow, { once: true });
   try {
     if (params.signal.aborted)
       throw new BackendCallError(callerAborted() ? 'aborted' : 'timeout', 'no time left');
-    const body: OpenAI.CompletionCreateParamsStreaming & { prediction?: unknown } = {
+    const body: OpenAI.CompletionCreateParamsStreaming & {
+      prediction?: unknown;
+      include_stop_str_in_output?: boolean;
+    } = {
       model: params.model,
       prompt: params.prompt,
       max_tokens: params.maxTokens,
@@ -92,25 +147,39 @@ export async function callBackend(
       stream_options: { include_usage: true },
       // Not in the client's types for completions (it is for chat), but sent as given.
       ...(params.prediction ? { prediction: { type: 'content', content: params.prediction } } : {}),
+      ...(params.keepStops ? { include_stop_str_in_output: true } : {}),
     };
     const stream = await backend.client.completions.create(body, {
-      signal: params.signal,
+      signal: http.signal,
       timeout: params.timeoutMs,
       headers: { traceparent: params.traceparent },
     });
-    for await (const chunk of stream) {
+    // Read by hand rather than `for await`: leaving that loop would close the stream, and an
+    // early answer still wants the usage that ends it.
+    const chunks: AsyncIterator<Chunk, unknown> = stream[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) break;
+      const chunk = next.value;
       if (chunk.usage) usage = chunk.usage;
       const piece = chunk.choices[0]?.text ?? '';
       if (piece === '') continue;
       ttftMs ??= performance.now() - started;
       text += piece;
       if (params.onDelta?.(piece, text) === true) {
-        cutEarly = true;
-        break; // leaving the loop aborts the response (the client's own controller): slot freed
+        params.signal.removeEventListener('abort', follow);
+        return {
+          text,
+          promptTokens: usage?.prompt_tokens ?? null,
+          completionTokens: usage?.completion_tokens ?? null,
+          ttftMs,
+          cutEarly: true,
+          laterUsage: drainForUsage(chunks, http, params.drainMs ?? DEFAULT_DRAIN_MS),
+        };
       }
     }
     // The client ends a stream quietly when its signal aborts: a cut-off text is not an answer.
-    if (!cutEarly && params.signal.aborted) {
+    if (params.signal.aborted) {
       throw new BackendCallError(callerAborted() ? 'aborted' : 'timeout', 'stream cut off');
     }
     return {
@@ -118,9 +187,12 @@ export async function callBackend(
       promptTokens: usage?.prompt_tokens ?? null,
       completionTokens: usage?.completion_tokens ?? null,
       ttftMs,
-      cutEarly,
+      cutEarly: false,
+      laterUsage: null,
     };
   } catch (error) {
     throw classifyError(error, params.signal, callerAborted);
+  } finally {
+    params.signal.removeEventListener('abort', follow);
   }
 }

@@ -6,6 +6,10 @@
 import OpenAI from 'openai';
 import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker';
 import { rendezvousOrder } from './rendezvous';
+import { probeKeepsStopStrings } from './stop-probe';
+
+// A probe that could not reach the backend is tried again after this long.
+const PROBE_RETRY_MS = 30_000;
 
 export interface Backend {
   url: string;
@@ -14,6 +18,9 @@ export interface Backend {
   /** Model ids it serves (from /v1/models); null until listed, then it is assumed to serve all. */
   models: Set<string> | null;
   lastListedAt: number | null;
+  /** Whether it keeps matched stop strings when asked (stop-probe.ts); null until probed. */
+  keepsStopStrings: boolean | null;
+  probe: { running: boolean; retryAt: number };
 }
 
 export interface BackendPoolOptions {
@@ -49,7 +56,27 @@ export class BackendPool {
       }),
       models: null,
       lastListedAt: null,
+      keepsStopStrings: null,
+      probe: { running: false, retryAt: 0 },
     }));
+  }
+
+  /**
+   * Whether `backend` is known to keep matched stop strings. Unknown until a probe (started here,
+   * in the background, with `model`) has answered; until then the caller assumes it does not.
+   */
+  keepsStopStrings(backend: Backend, model: string): boolean {
+    const { probe } = backend;
+    if (backend.keepsStopStrings === null && !probe.running && Date.now() >= probe.retryAt) {
+      probe.running = true;
+      void probeKeepsStopStrings(backend.client, model)
+        .then(
+          (keeps) => (backend.keepsStopStrings = keeps),
+          () => (probe.retryAt = Date.now() + PROBE_RETRY_MS),
+        )
+        .finally(() => (probe.running = false));
+    }
+    return backend.keepsStopStrings === true;
   }
 
   /** Backends that may take a request for `model` now, best first for `unitId`. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
 import { BackendPool } from './backend-pool';
 import { FEATURES, type FeatureDeclaration } from './feature-registry';
-import { Gateway, sentenceCut, type GatewayRequest } from './gateway';
+import { Gateway, sentenceCut, type GatewayRequest, type GatewayResult } from './gateway';
 import { StaticModelCatalog } from './model-catalog';
 import { rendezvousOrder } from './rendezvous';
 
@@ -143,6 +143,113 @@ describe('a tier that fails mid-stream', () => {
     } finally {
       breaking.closeAllConnections();
       await new Promise((r) => breaking.close(r));
+    }
+  });
+});
+
+describe('token counts of a completion that ends at a sentence end', () => {
+  // Prompts ending in a space (as typed): the demo models often write past a sentence end there.
+  const candidates = [
+    'Hello! How ',
+    'It is done. It is done. It is ',
+    'Yes. No. Maybe ',
+    'OK. Thanks ',
+  ];
+  const f = feature({});
+  const direct = async (model: string, prompt: string, extra: Record<string, unknown> = {}) => {
+    const res = await fetch(`${worker.baseUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model,
+        prompt,
+        max_tokens: f.maxTokens,
+        temperature: f.temperature,
+        seed: 42,
+        stop: f.stop,
+        ...extra,
+      }),
+    });
+    return (await res.json()) as {
+      choices: { text: string }[];
+      usage: { prompt_tokens: number; completion_tokens: number };
+    };
+  };
+  /** A prompt and model whose greedy answer goes on past its first sentence end. */
+  const pastSentenceEnd = async () => {
+    for (const model of ['flywheel-teacher', 'flywheel-student'])
+      for (const prompt of candidates) {
+        const { choices } = await direct(`${model}/1`, prompt);
+        const cut = sentenceCut(choices[0]!.text);
+        if (cut !== null && cut !== choices[0]!.text) return { model, prompt, cut };
+      }
+    throw new Error('no candidate prompt writes past a sentence end; add one');
+  };
+  const onlyModel = (model: string) =>
+    new StaticModelCatalog([
+      {
+        id: null,
+        name: 'flywheel-teacher',
+        version: '1',
+        backendModel: `${model}/1`,
+        label: `${model}/1`,
+      },
+    ]);
+  const countsOf = async (r: GatewayResult) =>
+    r.laterUsage
+      ? await r.laterUsage
+      : { promptTokens: r.promptTokens, completionTokens: r.completionTokens };
+
+  it('cut by the gateway, the rest of the stream still brings the usage', async () => {
+    const { model, prompt, cut } = await pastSentenceEnd();
+    const p = pool([worker.baseUrl]);
+    p.backends[0]!.keepsStopStrings = false; // as a backend that strips stop strings
+    const r = await new Gateway(p, onlyModel(model)).suggest(
+      request(f, { prompt, textBefore: prompt }),
+    );
+    expect(r).toMatchObject({ tier: 'primary', text: cut });
+    expect(r.laterUsage).not.toBeNull(); // answered at the cut, before the usage chunk
+    // The counts of the whole generation, as the worker reports them for the same request.
+    const { usage } = await direct(`${model}/1`, prompt);
+    expect(await countsOf(r)).toEqual({
+      promptTokens: usage.prompt_tokens,
+      completionTokens: usage.completion_tokens,
+    });
+  });
+
+  it('a backend that strips stop strings is probed as such', async () => {
+    // Speaks the OpenAI completions format and, as OpenAI and llama.cpp do, drops the stop.
+    const stripping = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { stop?: string[] };
+        const text = body.stop?.includes(' sunny') ? '' : ' sunny';
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'cmpl-1',
+            object: 'text_completion',
+            created: 0,
+            model: 'm',
+            choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+            usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => stripping.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(stripping.address() as AddressInfo).port}`;
+      const p = pool([url]);
+      const backend = p.backends[0]!;
+      expect(p.keepsStopStrings(backend, 'm')).toBe(false); // unknown yet: assumed not
+      expect(await waitFor(() => Promise.resolve(backend.keepsStopStrings !== null), 5000)).toBe(
+        true,
+      );
+      expect(backend.keepsStopStrings).toBe(false);
+    } finally {
+      await new Promise((r) => stripping.close(r));
     }
   });
 });

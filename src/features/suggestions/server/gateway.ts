@@ -4,16 +4,25 @@
  * for backend trouble: timeouts, errors, open circuits and overload all mean "next step".
  */
 import { preparedCorpus, suggestNgram } from '~/lib/ngram-suggester';
-import type { BackendPool } from './backend-pool';
-import { BackendCallError, callBackend, type BackendCallResult } from './backend-call';
+import type { Backend, BackendPool } from './backend-pool';
+import {
+  BackendCallError,
+  callBackend,
+  type BackendCallResult,
+  type TokenUsage,
+} from './backend-call';
 import type { FeatureDeclaration } from './feature-registry';
 import type { ModelCatalog, ResolvedModel } from './model-catalog';
-import { newTraceContext } from './trace-context';
+import { newTraceContext, type TraceContext } from './trace-context';
 
 export type Tier = 'primary' | 'fallback_model' | 'ngram' | 'none';
 
 // A model step with less time than this left is skipped: it could not answer in time anyway.
 const MIN_MODEL_MS = 15;
+// Sentence ends as stop strings, for backends that keep a matched stop in their text.
+const SENTENCE_STOPS = ['. ', '! ', '? '];
+// The OpenAI API takes at most four stop strings (and so does the worker).
+const MAX_STOPS = 4;
 
 export interface GatewayRequest {
   feature: FeatureDeclaration;
@@ -50,6 +59,11 @@ export interface GatewayResult {
   backend: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
+  /**
+   * When the answer came before the backend's stream ended (cut at a sentence end): the token
+   * counts, which arrive once the rest of the stream is read. Null otherwise.
+   */
+  laterUsage?: Promise<TokenUsage | null> | null;
   ttftMs: number | null;
   latencyMs: number;
   /** The last failure on the way (null when the first step answered or all were skipped). */
@@ -66,6 +80,109 @@ export function sentenceCut(text: string): string | null {
   return text.slice(0, m.index + m[0].length);
 }
 
+/** What one suggest() call carries from tier to tier. */
+interface AttemptContext {
+  req: GatewayRequest;
+  started: number;
+  trace: TraceContext;
+  attempts: GatewayAttempt[];
+  /** The caller's abort or the end of the budget. */
+  signal: AbortSignal;
+  callerAborted: () => boolean;
+  timeLeft: () => number;
+  /** Whether a model has streamed text to the caller (the next one that streams resets it). */
+  streamed: boolean;
+  /** Ends the budget timer and lets go of the caller's signal. */
+  close: () => void;
+}
+
+/** What a tier answers with; the rest of the result comes from the attempt context. */
+type TierAnswer = Pick<GatewayResult, 'tier' | 'text'> &
+  Partial<
+    Pick<
+      GatewayResult,
+      'model' | 'backend' | 'promptTokens' | 'completionTokens' | 'laterUsage' | 'ttftMs'
+    >
+  >;
+
+const SILENCE: TierAnswer = { tier: 'none', text: '' };
+
+function openAttempt(req: GatewayRequest): AttemptContext {
+  const started = performance.now();
+  // One signal for the backend call: the caller's abort or the end of the budget. (Hand-rolled
+  // rather than AbortSignal.any, which costs more per request on Node 20.)
+  const combined = new AbortController();
+  const abort = () => combined.abort();
+  const timer = setTimeout(abort, req.feature.latencyBudgetMs);
+  req.signal?.addEventListener('abort', abort, { once: true });
+  if (req.signal?.aborted) abort();
+  return {
+    req,
+    started,
+    trace: newTraceContext(),
+    attempts: [],
+    signal: combined.signal,
+    callerAborted: () => req.signal?.aborted === true,
+    timeLeft: () => req.feature.latencyBudgetMs - (performance.now() - started),
+    streamed: false,
+    close: () => {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', abort);
+    },
+  };
+}
+
+function resultOf(ctx: AttemptContext, answer: TierAnswer): GatewayResult {
+  return {
+    model: null,
+    backend: null,
+    promptTokens: null,
+    completionTokens: null,
+    laterUsage: null,
+    ttftMs: null,
+    latencyMs: performance.now() - ctx.started,
+    error: [...ctx.attempts].reverse().find((a) => a.error)?.error ?? null,
+    aborted: ctx.callerAborted(),
+    traceId: ctx.trace.traceId,
+    attempts: ctx.attempts,
+    ...answer,
+  };
+}
+
+/** The stop strings for one call: the feature's, plus sentence ends where they are kept. */
+function stopsFor(feature: FeatureDeclaration, keepStops: boolean): string[] {
+  if (!keepStops) return feature.stop;
+  return [...new Set([...feature.stop, ...SENTENCE_STOPS])].slice(0, MAX_STOPS);
+}
+
+/** A kept stop string of the feature's own (a newline) is not part of the suggestion. */
+function withoutKeptStop(feature: FeatureDeclaration, text: string): string {
+  const stop = feature.stop.find((s) => text.endsWith(s));
+  return stop ? text.slice(0, -stop.length) : text;
+}
+
+/** The n-gram tier: prompt lookup in the user's text and the feature's corpus. */
+function ngramTier(ctx: AttemptContext): TierAnswer | null {
+  const { req } = ctx;
+  const { feature } = req;
+  const t = performance.now();
+  const { text } = suggestNgram(
+    {
+      textBefore: req.textBefore,
+      textAfter: req.textAfter,
+      corpus: preparedCorpus(feature.ngramCorpus),
+    },
+    { maxWords: feature.maxTokens, stopAtSentenceEnd: feature.stopAtSentenceEnd },
+  );
+  ctx.attempts.push({
+    step: 'ngram',
+    backend: null,
+    outcome: text ? 'ok' : 'empty',
+    ms: performance.now() - t,
+  });
+  return text ? { tier: 'ngram', text } : null;
+}
+
 export class Gateway {
   constructor(
     private readonly pool: BackendPool,
@@ -73,122 +190,39 @@ export class Gateway {
   ) {}
 
   async suggest(req: GatewayRequest): Promise<GatewayResult> {
-    const started = performance.now();
-    const { feature } = req;
-    const trace = newTraceContext();
-    const attempts: GatewayAttempt[] = [];
-    // One signal for the backend call: the caller's abort or the end of the budget. (Hand-rolled
-    // rather than AbortSignal.any, which costs more per request on Node 20.)
-    const combined = new AbortController();
-    const abort = () => combined.abort();
-    const timer = setTimeout(abort, feature.latencyBudgetMs);
-    req.signal?.addEventListener('abort', abort, { once: true });
-    if (req.signal?.aborted) abort();
-    const signal = combined.signal;
-    const callerAborted = () => req.signal?.aborted === true;
-    const elapsed = () => performance.now() - started;
-    const result = (
-      tier: Tier,
-      text: string,
-      extra: Partial<GatewayResult> = {},
-    ): GatewayResult => ({
-      tier,
-      text,
-      model: null,
-      backend: null,
-      promptTokens: null,
-      completionTokens: null,
-      ttftMs: null,
-      latencyMs: elapsed(),
-      error: [...attempts].reverse().find((a) => a.error)?.error ?? null,
-      aborted: callerAborted(),
-      traceId: trace.traceId,
-      attempts,
-      ...extra,
-    });
-
+    const ctx = openAttempt(req);
     try {
       let modelSteps = 0;
-      let streamed = false;
-      for (const step of feature.fallbackChain) {
-        if (callerAborted()) return result('none', '');
-        if (step === 'none') return result('none', '');
-        if (step === 'ngram') {
-          const t = performance.now();
-          const { text } = suggestNgram(
-            {
-              textBefore: req.textBefore,
-              textAfter: req.textAfter,
-              corpus: preparedCorpus(feature.ngramCorpus),
-            },
-            { maxWords: feature.maxTokens, stopAtSentenceEnd: feature.stopAtSentenceEnd },
-          );
-          attempts.push({
-            step,
-            backend: null,
-            outcome: text ? 'ok' : 'empty',
-            ms: performance.now() - t,
-          });
-          if (text) return result('ngram', text);
-          continue;
-        }
-        const isPrimary = modelSteps++ === 0;
-        const name = step.slice('model:'.length);
-        const model =
-          isPrimary && req.primaryOverride ? req.primaryOverride : await this.catalog.resolve(name);
-        const remaining = feature.latencyBudgetMs - elapsed();
-        if (remaining < MIN_MODEL_MS || req.prompt.trim() === '') {
-          attempts.push({ step, backend: null, outcome: 'skipped', ms: 0 });
-          continue;
-        }
-        const timeLeft = () => feature.latencyBudgetMs - elapsed();
-        const answer = await this.tryModel(
-          req,
-          model,
-          step,
-          timeLeft,
-          signal,
-          callerAborted,
-          trace.traceparent,
-          attempts,
-          () => {
-            if (streamed) req.onReset?.();
-            streamed = true;
-          },
-        );
-        if (answer) {
-          return result(isPrimary ? 'primary' : 'fallback_model', answer.text, {
-            model,
-            backend: answer.backend,
-            promptTokens: answer.promptTokens,
-            completionTokens: answer.completionTokens,
-            ttftMs: answer.ttftMs,
-          });
-        }
+      for (const step of req.feature.fallbackChain) {
+        if (ctx.callerAborted() || step === 'none') break;
+        const answer =
+          step === 'ngram' ? ngramTier(ctx) : await this.modelTier(ctx, step, modelSteps++ === 0);
+        if (answer) return resultOf(ctx, answer);
       }
-      return result('none', '');
+      return resultOf(ctx, SILENCE);
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', abort);
+      ctx.close();
     }
   }
 
-  /** Tries the model on each routable backend until one answers; null when none did. */
-  private async tryModel(
-    req: GatewayRequest,
-    model: ResolvedModel,
-    step: string,
-    timeLeft: () => number,
-    signal: AbortSignal,
-    callerAborted: () => boolean,
-    traceparent: string,
-    attempts: GatewayAttempt[],
-    onFirstDelta: () => void,
-  ): Promise<(BackendCallResult & { backend: string }) | null> {
-    const { feature } = req;
+  /** A `model:<name>` step: the model (or the arm's, for the primary) on its backends. */
+  private async modelTier(
+    ctx: AttemptContext,
+    step: `model:${string}`,
+    isPrimary: boolean,
+  ): Promise<TierAnswer | null> {
+    const { req } = ctx;
+    const model =
+      isPrimary && req.primaryOverride
+        ? req.primaryOverride
+        : await this.catalog.resolve(step.slice('model:'.length));
+    if (ctx.timeLeft() < MIN_MODEL_MS || req.prompt.trim() === '') {
+      ctx.attempts.push({ step, backend: null, outcome: 'skipped', ms: 0 });
+      return null;
+    }
     const routed = this.pool.route(model.backendModel, req.unitId);
     if (routed.length === 0)
-      attempts.push({
+      ctx.attempts.push({
         step,
         backend: null,
         outcome: 'skipped',
@@ -196,61 +230,90 @@ export class Gateway {
         error: 'no backend available (circuit open)',
       });
     for (const backend of routed) {
-      if (signal.aborted) return null;
+      if (ctx.signal.aborted) return null;
       // Another request may have taken the half-open probe since routing.
       if (!backend.breaker.tryAcquire()) continue;
-      const t = performance.now();
-      let first = true;
-      try {
-        const out = await callBackend(
-          backend,
-          {
-            model: model.backendModel,
-            prompt: req.prompt,
-            maxTokens: req.maxTokens,
-            stop: feature.stop,
-            temperature: feature.temperature,
-            seed: req.seed,
-            prediction: req.prediction,
-            traceparent,
-            signal,
-            timeoutMs: Math.max(1, Math.floor(timeLeft())),
-            onDelta: (piece, soFar) => {
-              if (first) onFirstDelta();
-              first = false;
-              if (feature.stopAtSentenceEnd) {
-                if (sentenceCut(soFar) !== null) return true;
-              }
-              req.onDelta?.(piece);
-            },
-          },
-          callerAborted,
-        );
-        backend.breaker.onSuccess();
-        const text = feature.stopAtSentenceEnd ? (sentenceCut(out.text) ?? out.text) : out.text;
-        const ms = performance.now() - t;
-        if (text.trim() === '') {
-          attempts.push({ step, backend: backend.url, outcome: 'empty', ms });
-          return null; // the model had nothing to say; a weaker tier may
-        }
-        attempts.push({ step, backend: backend.url, outcome: 'ok', ms });
-        return { ...out, text, backend: backend.url };
-      } catch (error) {
-        const failure =
-          error instanceof BackendCallError ? error : new BackendCallError('error', String(error));
-        if (failure.countsAsFailure) backend.breaker.onFailure(failure.message);
-        else backend.breaker.onNeutral();
-        attempts.push({
-          step,
-          backend: backend.url,
-          outcome: failure.kind,
-          ms: performance.now() - t,
-          error: failure.message,
-        });
-        // Out of time or abandoned: no other backend can help with this step.
-        if (failure.kind === 'timeout' || failure.kind === 'aborted') return null;
-      }
+      const outcome = await this.callModel(ctx, step, model, backend);
+      if (outcome === 'next-tier') return null;
+      if (outcome !== 'next-backend')
+        return { tier: isPrimary ? 'primary' : 'fallback_model', model, ...outcome };
     }
     return null;
+  }
+
+  /** One call of `model` on `backend`, recorded as an attempt. */
+  private async callModel(
+    ctx: AttemptContext,
+    step: string,
+    model: ResolvedModel,
+    backend: Backend,
+  ): Promise<
+    (BackendCallResult & { text: string; backend: string }) | 'next-backend' | 'next-tier'
+  > {
+    const { req } = ctx;
+    const { feature } = req;
+    const keepStops =
+      feature.stopAtSentenceEnd && this.pool.keepsStopStrings(backend, model.backendModel);
+    const t = performance.now();
+    let first = true;
+    try {
+      const out = await callBackend(
+        backend,
+        {
+          model: model.backendModel,
+          prompt: req.prompt,
+          maxTokens: req.maxTokens,
+          stop: stopsFor(feature, keepStops),
+          keepStops,
+          temperature: feature.temperature,
+          seed: req.seed,
+          prediction: req.prediction,
+          traceparent: ctx.trace.traceparent,
+          signal: ctx.signal,
+          timeoutMs: Math.max(1, Math.floor(ctx.timeLeft())),
+          onDelta: (piece, soFar) => {
+            if (first) {
+              // A model that streamed and failed: the caller drops its text before this one's.
+              if (ctx.streamed) req.onReset?.();
+              ctx.streamed = true;
+              first = false;
+            }
+            if (feature.stopAtSentenceEnd && sentenceCut(soFar) !== null) return true;
+            // (A kept newline stop ends the stream; it is not part of the text.)
+            const fresh = keepStops
+              ? withoutKeptStop(feature, soFar).slice(soFar.length - piece.length)
+              : piece;
+            if (fresh !== '') req.onDelta?.(fresh);
+          },
+        },
+        ctx.callerAborted,
+      );
+      backend.breaker.onSuccess();
+      const kept = keepStops ? withoutKeptStop(feature, out.text) : out.text;
+      const text = feature.stopAtSentenceEnd ? (sentenceCut(kept) ?? kept) : kept;
+      const ms = performance.now() - t;
+      if (text.trim() === '') {
+        ctx.attempts.push({ step, backend: backend.url, outcome: 'empty', ms });
+        return 'next-tier'; // the model had nothing to say; a weaker tier may
+      }
+      ctx.attempts.push({ step, backend: backend.url, outcome: 'ok', ms });
+      return { ...out, text, backend: backend.url };
+    } catch (error) {
+      const failure =
+        error instanceof BackendCallError ? error : new BackendCallError('error', String(error));
+      if (failure.countsAsFailure) backend.breaker.onFailure(failure.message);
+      else backend.breaker.onNeutral();
+      ctx.attempts.push({
+        step,
+        backend: backend.url,
+        outcome: failure.kind,
+        ms: performance.now() - t,
+        error: failure.message,
+      });
+      // Out of time or abandoned: no other backend can help with this step.
+      return failure.kind === 'timeout' || failure.kind === 'aborted'
+        ? 'next-tier'
+        : 'next-backend';
+    }
   }
 }

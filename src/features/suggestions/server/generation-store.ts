@@ -93,7 +93,26 @@ export class GenerationRecorder {
       notRecorded().inc({ reason: 'unit_cap' });
       return { recorded: false, stored: Promise.resolve() };
     }
-    const stored = this.writer.offer(toGenerationRow(record));
+    const { laterUsage } = record.result;
+    // Token counts that come after the answer (a stream cut at a sentence end, read to its
+    // usage chunk) are waited for here, off the response path.
+    const stored = laterUsage
+      ? this.writer.offerLater(
+          record.id,
+          laterUsage.then(
+            (usage) =>
+              toGenerationRow({
+                ...record,
+                result: {
+                  ...record.result,
+                  promptTokens: usage?.promptTokens ?? record.result.promptTokens,
+                  completionTokens: usage?.completionTokens ?? record.result.completionTokens,
+                },
+              }),
+            () => toGenerationRow(record),
+          ),
+        )
+      : this.writer.offer(toGenerationRow(record));
     return stored ? { recorded: true, stored } : { recorded: false, stored: Promise.resolve() };
   }
 }

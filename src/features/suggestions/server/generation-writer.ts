@@ -152,6 +152,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class GenerationWriter {
   private queue: Entry[] = [];
   private writing = 0;
+  /** Rows offered with `offerLater` that are not complete yet. */
+  private waiting = 0;
+  private readonly later = new Set<Promise<void>>();
   private draining: Promise<void> | null = null;
   private readonly capacity: number;
   private readonly maxBatch: number;
@@ -171,7 +174,7 @@ export class GenerationWriter {
   }
 
   get backlog(): number {
-    return this.queue.length + this.writing;
+    return this.queue.length + this.writing + this.waiting;
   }
 
   /**
@@ -191,6 +194,30 @@ export class GenerationWriter {
     return stored;
   }
 
+  /**
+   * As `offer`, for a row that is complete only later (its token counts come after the answer):
+   * it takes its place in the queue's capacity and in the pending writes now, and is queued when
+   * `row` settles. `row` must not reject.
+   */
+  offerLater(id: string, row: Promise<GenerationRow>): Promise<void> | null {
+    if (this.backlog >= this.capacity) {
+      notRecorded().inc({ reason: 'queue_full' });
+      return null;
+    }
+    this.waiting++;
+    let done!: () => void;
+    const stored = new Promise<void>((resolve) => (done = resolve));
+    trackPendingWrite(id, stored);
+    const queued = row.then((complete) => {
+      this.waiting--;
+      this.queue.push({ row: complete, done });
+      this.kick();
+    });
+    this.later.add(queued);
+    void queued.finally(() => this.later.delete(queued));
+    return stored;
+  }
+
   private kick(): void {
     if (this.draining) return;
     this.draining = this.drain().finally(() => {
@@ -202,7 +229,10 @@ export class GenerationWriter {
 
   /** Resolves when everything queued so far has been stored or given up. */
   async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.draining || this.later.size > 0) {
+      await Promise.all(this.later);
+      if (this.draining) await this.draining;
+    }
   }
 
   private async drain(): Promise<void> {
