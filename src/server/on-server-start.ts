@@ -2,6 +2,7 @@ import { bootstrapAdmin } from '~/features/auth/server/bootstrap-admin';
 import { auth } from '~/features/auth/server/app-auth';
 import { startRollupJob } from '~/features/dashboards/server/rollup-job';
 import { startDatasetJob } from '~/features/datasets/server/dataset-job';
+import { startEvalJob } from '~/features/evals/server/eval-job';
 import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from './db';
@@ -15,6 +16,7 @@ export async function onServerStart(): Promise<void> {
   startOutboxPruner(db(), env());
   startGuardrailJob(db(), env().GUARDRAIL_INTERVAL_MS);
   startDatasetJob(db());
+  startEvalJob(db());
   startRollupJob(db());
   // Features declared in code → Feature rows; the backends' models → ModelVersion rows.
   await startSuggestions(db()).catch((error: unknown) =>

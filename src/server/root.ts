@@ -1,5 +1,6 @@
 import { datasetsRouter } from '~/features/datasets/server/datasets-router';
 import { dashboardsRouter } from '~/features/dashboards/server/dashboards-router';
+import { evalsRouter } from '~/features/evals/server/evals-router';
 import { experimentsRouter } from '~/features/experiments/server/experiments-router';
 import { feedbackRouter } from '~/features/feedback/server/feedback-router';
 import { modelsRouter } from '~/features/models/server/models-router';
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   dashboards: dashboardsRouter,
   experiments: experimentsRouter,
   datasets: datasetsRouter,
+  evals: evalsRouter,
 });
 
 export type AppRouter = typeof appRouter;
