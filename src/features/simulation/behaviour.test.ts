@@ -8,7 +8,7 @@ import {
   WRITER_BEHAVIOUR as P,
   words,
 } from './behaviour';
-import { decisionEvents, eventId, retentionEvents } from './feedback-events';
+import { decisionEvents, dueRetentionEvents, eventId, type TrackedAccept } from './feedback-events';
 import { draw, seededOrder, type Coordinates } from './random';
 import { documentToWrite, nextWordEnd } from './writer';
 
@@ -185,32 +185,35 @@ describe('reported events', () => {
     }
   });
 
-  it('report retention at each window the session reached, then on submit', () => {
-    const events = retentionEvents({
-      tracked: [
-        {
-          at: at(1),
-          generationId: 'g1',
-          text: ' the meeting is',
-          kept: ' the meeting',
-          acceptedAtMs: 0,
-        },
-      ],
-      sessionEndMs: 150_000,
-      captureText: true,
-      clientTs: 1_760_000_000_000,
-    });
-    const parsed = events.map((e) => feedbackEventSchema.parse(e));
-    expect(parsed.map((e) => (e.type === 'retention' ? e.payload.window : null))).toEqual([
-      '30s',
-      '2m',
-      'submit',
-    ]);
-    const submit = parsed[2]!;
-    if (submit.type !== 'retention') throw new Error('retention expected');
-    expect(submit.payload.text).toBe(' the meeting');
-    expect(submit.payload.retainedChars).toBe(' the meeting'.length);
-    expect(new Set(events.map((e) => e.clientEventId)).size).toBe(3);
+  it("report retention at each window as the writer's clock passes it, once", () => {
+    const tracked: TrackedAccept[] = [
+      {
+        at: at(1),
+        generationId: 'g1',
+        text: ' the meeting is',
+        kept: ' the meeting',
+        acceptedAtMs: 1_000,
+        reported: new Set(),
+      },
+    ];
+    const due = (nowMs: number) =>
+      dueRetentionEvents({ tracked, nowMs, captureText: true, clientTs: 1_760_000_000_000 }).map(
+        (e) => feedbackEventSchema.parse(e),
+      );
+    const windowOf = (e: ReturnType<typeof due>[number]) =>
+      e.type === 'retention' ? e.payload.window : null;
+    expect(due(20_000)).toEqual([]);
+    const first = due(150_000);
+    expect(first.map(windowOf)).toEqual(['30s', '2m']);
+    expect(due(150_000)).toEqual([]);
+    const rest = due(700_000);
+    expect(rest.map(windowOf)).toEqual(['5m', '10m']);
+    expect(tracked).toHaveLength(0); // every window reported: no longer tracked
+    const last = rest[1]!;
+    if (last.type !== 'retention') throw new Error('retention expected');
+    expect(last.payload.text).toBe(' the meeting');
+    expect(last.payload.retainedChars).toBe(' the meeting'.length);
+    expect(new Set([...first, ...rest].map((e) => e.clientEventId)).size).toBe(4);
     expect(eventId(at(1), 'shown')).toBe(eventId(at(1), 'shown'));
   });
 });

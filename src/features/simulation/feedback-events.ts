@@ -103,30 +103,31 @@ export interface TrackedAccept {
   /** The text taken at the accept, and what is left of it once the writer's edits are done. */
   text: string;
   kept: string;
-  /** The writer's clock (virtual ms since the session began) at the accept. */
+  /** The writer's clock (virtual ms since the writer began) at the accept. */
   acceptedAtMs: number;
+  /** Windows already reported. */
+  reported: Set<RetentionWindow>;
 }
 
+const TIMED_WINDOWS = Object.entries(RETENTION_WINDOW_MS) as [RetentionWindow, number][];
+
 /**
- * Retention of each accepted span at the windows the session lasted through, then on submit.
- * The writer's edits to a span happen right after the accept, so every window sees the same text.
+ * Retention of each accepted span at the windows its page stayed open for, as the page's timers
+ * report them: the writer's page stays open across documents, so a window fires once the writer's
+ * clock has passed it. The writer's edits to a span happen right after the accept, so every
+ * window sees the same text. Spans whose last window has fired are removed from `tracked`.
  */
-export function retentionEvents(input: {
-  tracked: readonly TrackedAccept[];
-  sessionEndMs: number;
+export function dueRetentionEvents(input: {
+  tracked: TrackedAccept[];
+  nowMs: number;
   captureText: boolean;
   clientTs: number;
 }): FeedbackEventInput[] {
   const events: FeedbackEventInput[] = [];
   for (const t of input.tracked) {
-    const elapsed = input.sessionEndMs - t.acceptedAtMs;
-    const windows: [RetentionWindow, number][] = [
-      ...Object.entries(RETENTION_WINDOW_MS)
-        .filter(([, ms]) => ms <= elapsed)
-        .map(([w, ms]) => [w as RetentionWindow, ms] as [RetentionWindow, number]),
-      ['submit', elapsed],
-    ];
-    for (const [window, ms] of windows)
+    for (const [window, ms] of TIMED_WINDOWS) {
+      if (t.reported.has(window) || t.acceptedAtMs + ms > input.nowMs) continue;
+      t.reported.add(window);
       events.push({
         type: 'retention',
         clientEventId: eventId(t.at, `retention:${window}`),
@@ -134,13 +135,16 @@ export function retentionEvents(input: {
         clientTs: input.clientTs,
         payload: {
           window,
-          elapsedMs: Math.round(ms),
+          elapsedMs: ms,
           acceptedChars: t.text.length,
           retainedChars: retainedChars(t.text, t.kept),
           editDistance: Number(normalizedEditDistance(t.text, t.kept).toFixed(4)),
           ...(input.captureText ? { text: t.kept.slice(0, MAX_REPORTED_TEXT_CHARS) } : {}),
         },
       });
+    }
   }
+  const done = input.tracked.filter((t) => t.reported.size === TIMED_WINDOWS.length);
+  for (const t of done) input.tracked.splice(input.tracked.indexOf(t), 1);
   return events;
 }

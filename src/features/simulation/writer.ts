@@ -18,7 +18,7 @@ import {
   type Outcome,
   type Reaction,
 } from './behaviour';
-import { decisionEvents, retentionEvents, type TrackedAccept } from './feedback-events';
+import { decisionEvents, dueRetentionEvents, type TrackedAccept } from './feedback-events';
 import type { Coordinates } from './random';
 import { statusOf, type SuggestionAnswer, type WriterTransport } from './transport';
 
@@ -116,6 +116,10 @@ export interface WriterOptions {
 export class Writer {
   private step = 0;
   private docIndex = 0;
+  /** The writer's own clock (virtual ms); the page stays open across documents and phases. */
+  private clock = 0;
+  private readonly tracked: TrackedAccept[] = [];
+  private readonly queue: FeedbackEventInput[] = [];
 
   constructor(private readonly o: WriterOptions) {}
 
@@ -144,13 +148,11 @@ export class Writer {
   private async writeDocument(doc: Document, stop: () => boolean, tally: Tally): Promise<void> {
     const { params, seed, writerId } = this.o;
     const text = documentToWrite(doc.text, params.maxDocumentChars);
-    const queue: FeedbackEventInput[] = [];
-    const tracked: (TrackedAccept & { model: string })[] = [];
-    let clock = 0;
+    const queue = this.queue;
     let p = 0;
     while (p < text.length && !stop()) {
       const next = nextWordEnd(text, p);
-      clock += (next - p) * params.msPerChar;
+      this.clock += (next - p) * params.msPerChar;
       tally.charsWritten += next - p;
       p = next;
       if (p >= text.length) break;
@@ -158,7 +160,7 @@ export class Writer {
       const { pause, pauseMs } = pausesAt(params, at, text.slice(0, p));
       if (!pause) continue;
       const answer = await this.ask(text.slice(0, p), patienceMs(params, pauseMs), tally);
-      clock += pauseMs;
+      this.clock += pauseMs;
       tally.requests++;
       if (!answer) continue;
       if (answer.aborted) {
@@ -184,7 +186,7 @@ export class Writer {
         arm.shown++;
         arm.outcomes[reaction.outcome]++;
       }
-      clock += reaction.decisionMs;
+      this.clock += reaction.decisionMs;
       if (a.generationId) {
         queue.push(
           ...decisionEvents({
@@ -197,31 +199,28 @@ export class Writer {
           }),
         );
         if (reaction.accepted && reaction.shown) {
-          tracked.push({
+          this.tracked.push({
             at,
             generationId: a.generationId,
             ...reaction.accepted,
-            acceptedAtMs: clock,
-            model: answer.answer.modelVersion ?? a.tier,
+            acceptedAtMs: this.clock,
+            reported: new Set(),
           });
+          arm.acceptedChars += reaction.accepted.text.length;
+          arm.keptChars += retainedChars(reaction.accepted.text, reaction.accepted.kept);
         }
       }
       if (reaction.shown) p += reaction.consumed;
+      queue.push(
+        ...dueRetentionEvents({
+          tracked: this.tracked,
+          nowMs: this.clock,
+          captureText: this.o.captureText,
+          clientTs: Date.now(),
+        }),
+      );
       if (queue.length >= BATCH) await this.flush(queue.splice(0), tally);
     }
-    for (const t of tracked) {
-      const arm = this.arm(tally, t.model);
-      arm.acceptedChars += t.text.length;
-      arm.keptChars += retainedChars(t.text, t.kept);
-    }
-    queue.push(
-      ...retentionEvents({
-        tracked,
-        sessionEndMs: clock,
-        captureText: this.o.captureText,
-        clientTs: Date.now(),
-      }),
-    );
     tally.documents++;
     while (queue.length) await this.flush(queue.splice(0, BATCH), tally);
   }
