@@ -78,8 +78,8 @@ describeOnEachDatabase('simulated writers through the app', ({ db }) => {
       params,
     });
     const tally = await writePhase(writers, {
-      deadline: Date.now() + 40_000,
-      documentsPerWriter: 1,
+      deadline: Date.now() + 50_000,
+      documentsPerWriter: 2,
     });
     // Each writer wrote its document twice through (the deadline only bounds a stuck run).
     expect(tally.documents).toBe(6);
