@@ -24,6 +24,8 @@ export interface GenerateOptions {
   seed: number | null;
   n: number;
   stops: string[];
+  /** Keep the stop sequence that ended a choice at the end of its text. */
+  includeStop: boolean;
   logprobs: number | null;
   /** Score every prompt token with this many top logprobs (echo + logprobs), or null. */
   promptLogprobs: number | null;
@@ -100,6 +102,7 @@ function runChoice(
     (ids) => served.tokenizer.decode(ids),
     opts.stops,
     opts.onDelta !== undefined,
+    { includeStop: opts.includeStop },
   );
   const infos: TokenInfo[] = [];
   const scoring = opts.promptLogprobs !== null;

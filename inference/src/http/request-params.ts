@@ -47,6 +47,7 @@ export interface GenerationParams extends CommonParams {
   prediction?: PredictionParam;
   speculative?: boolean | null;
   ignore_eos?: boolean | null;
+  include_stop_str_in_output?: boolean | null;
 }
 
 /** The options of `generate()` that completions and chat read from a request the same way. */
@@ -56,7 +57,15 @@ export function requestOptions(
   params: GenerationParams,
 ): Pick<
   GenerateOptions,
-  'sampling' | 'seed' | 'n' | 'stops' | 'prediction' | 'speculate' | 'ignoreEos' | 'metrics'
+  | 'sampling'
+  | 'seed'
+  | 'n'
+  | 'stops'
+  | 'includeStop'
+  | 'prediction'
+  | 'speculate'
+  | 'ignoreEos'
+  | 'metrics'
 > {
   const prediction = predictionText(params.prediction);
   return {
@@ -64,6 +73,7 @@ export function requestOptions(
     seed: params.seed ?? null,
     n: params.n ?? 1,
     stops: stopsOf(params),
+    includeStop: params.include_stop_str_in_output === true,
     prediction: prediction ? served.tokenizer.encode(prediction, false) : null,
     speculate: params.speculative !== false,
     ignoreEos: params.ignore_eos === true,

@@ -30,6 +30,8 @@ const common = {
   speculative: z.boolean().nullish(),
   /** Extension (as vLLM): generate max_tokens even past end-of-sequence tokens. */
   ignore_eos: z.boolean().nullish(),
+  /** Extension (as vLLM): a stop sequence ends the text but stays in it. */
+  include_stop_str_in_output: z.boolean().nullish(),
 };
 
 /** Prompts one completions request may carry (one choice each, times `n`). */

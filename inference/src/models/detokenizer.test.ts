@@ -23,6 +23,21 @@ describe('detokenizer', () => {
     expect(d.output).toBe('Hello world');
     expect(d.tokenCount).toBe(5);
   });
+  it('keeps the stop sequence with includeStop, dropping what follows it in the same token', () => {
+    const d = new Detokenizer(decode, ['wor', 'END'], true, { includeStop: true });
+    expect(d.push([0, 1])).toBe('Hello');
+    expect(d.push([2, 3])).toBe(' wor');
+    expect(d.stopped).toBe(true);
+    expect(d.output).toBe('Hello wor');
+    expect(d.tokenCount).toBe(3);
+    expect(d.push([5])).toBe('');
+    // A stop that spans tokens: its start is held back, then released with it.
+    const late = new Detokenizer(decode, ['d\nEN'], true, { includeStop: true });
+    expect(late.push([0, 3, 4])).toBe('Hell');
+    expect(late.push([5, 6])).toBe('d\nEN');
+    expect(late.output).toBe('Helld\nEN');
+    expect(late.tokenCount).toBe(4);
+  });
   it('holds back a suffix that may grow into a stop sequence', () => {
     const d = new Detokenizer(
       (ids) => ids.map((i) => ['a', 'E', 'N', 'b'][i] ?? '').join(''),

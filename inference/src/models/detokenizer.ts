@@ -1,7 +1,8 @@
 /**
  * Incremental detokenizer with stop sequences. Text is released only when it is complete
  * UTF-8 (no trailing U+FFFD) and cannot be the start of a stop sequence; once a stop
- * sequence appears the text is cut before it and `stopped` is set.
+ * sequence appears the text is cut before it (or right after it, with `includeStop`) and
+ * `stopped` is set.
  */
 export class Detokenizer {
   private readonly ids: number[] = [];
@@ -16,6 +17,8 @@ export class Detokenizer {
     private readonly stops: readonly string[],
     /** False when nobody reads text before the end and there are no stops: decode once. */
     private readonly incremental = true,
+    /** Keep the stop sequence at the end of the text (vLLM's `include_stop_str_in_output`). */
+    private readonly options: { includeStop?: boolean } = {},
   ) {}
 
   /** Adds tokens; returns newly releasable text. */
@@ -53,10 +56,13 @@ export class Detokenizer {
 
   private release(final: boolean): string {
     let end = this.text.length;
+    let first = Infinity;
     for (const stop of this.stops) {
       const at = this.text.indexOf(stop, Math.max(0, this.released - stop.length + 1));
-      if (at >= 0 && at < end) {
-        end = at;
+      if (at >= 0 && at < first) {
+        // The earliest stop wins; text after it (even within the same token) is dropped.
+        first = at;
+        end = this.options.includeStop ? at + stop.length : at;
         this.stopped = true;
       }
     }
