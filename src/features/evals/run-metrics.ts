@@ -59,7 +59,14 @@ export interface EvalMetrics {
   tiers: Record<EvalTier, number>;
   backends: Record<string, number>;
   /** The first examples in sample order, to read what was compared (prompts cut to their end). */
-  samples: { key: string; prompt: string; kept: string; candidate: string; chrf: number }[];
+  samples: {
+    key: string;
+    prompt: string;
+    kept: string;
+    candidate: string;
+    chrf: number;
+    logLikelihood: number | null;
+  }[];
 }
 
 export const SAMPLES_KEPT = 10;
@@ -111,6 +118,7 @@ export function computeMetrics(
       kept: r.kept,
       candidate: r.candidate,
       chrf: r.chrf,
+      logLikelihood: r.logLikelihood?.total ?? null,
     })),
   };
 }
