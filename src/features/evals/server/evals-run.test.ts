@@ -182,9 +182,10 @@ describeOnEachDatabase('offline evals with the real worker', ({ db }) => {
     const claimed = await Promise.all([job.runNext(), createEvalJob(db(), { pool }).runNext()]);
     expect(new Set(claimed)).toEqual(new Set([a.id, b.id]));
     expect(await job.runNext()).toBe(c.id);
-    const [ma, mb, mc] = await Promise.all(
-      [a, b, c].map(async (r) => (await getEvalRun(db(), r.id)).metrics!),
-    );
+    const metricsOf = async (id: string) => (await getEvalRun(db(), id)).metrics!;
+    const ma = await metricsOf(a.id);
+    const mb = await metricsOf(b.id);
+    const mc = await metricsOf(c.id);
     expect(ma.samples.map((s) => s.key)).toEqual(mb.samples.map((s) => s.key));
     expect(withoutTimings(ma)).toEqual(withoutTimings(mb));
     expect(mc.samples.map((s) => s.key)).not.toEqual(ma.samples.map((s) => s.key));
