@@ -1,7 +1,15 @@
 import { TRPCError } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DomainError, MASKED_MESSAGE, NotFoundError, toPublicError, trpcCodeFor } from './errors';
+import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import {
+  DomainError,
+  httpStatusOf,
+  MASKED_MESSAGE,
+  NotFoundError,
+  toPublicError,
+  trpcCodeFor,
+} from './errors';
 
 describe('toPublicError', () => {
   it('keeps a domain error message and maps its code', () => {
@@ -46,6 +54,33 @@ describe('toPublicError', () => {
     expect(toPublicError(stale)).toMatchObject({ status: 409, current: { version: 3 } });
     expect(toPublicError(new DomainError('BAD_REQUEST', 'x', { current: 1 }))).not.toHaveProperty(
       'current',
+    );
+  });
+});
+
+describe('tRPC codes and HTTP statuses', () => {
+  it('uses tRPC’s own statuses, also for codes no domain error has', () => {
+    expect(toPublicError(new TRPCError({ code: 'TIMEOUT' })).status).toBe(408);
+    expect(toPublicError(new TRPCError({ code: 'METHOD_NOT_SUPPORTED' })).status).toBe(405);
+    expect(toPublicError(new TRPCError({ code: 'PARSE_ERROR' })).status).toBe(400);
+    expect(toPublicError(new DomainError('UNAVAILABLE', 'later'))).toMatchObject({
+      status: 503,
+      code: 'UNAVAILABLE',
+    });
+  });
+
+  it('gives every public error back its tRPC code', () => {
+    for (const code of Object.keys(TRPC_ERROR_CODES_BY_KEY) as TRPC_ERROR_CODE_KEY[]) {
+      if (code === 'INTERNAL_SERVER_ERROR') continue;
+      const error = toPublicError(new TRPCError({ code }));
+      expect(trpcCodeFor(error)).toBe(code);
+      expect(error.status).toBe(httpStatusOf(code));
+    }
+    expect(trpcCodeFor(toPublicError(new DomainError('UNAVAILABLE', 'x')))).toBe(
+      'SERVICE_UNAVAILABLE',
+    );
+    expect(trpcCodeFor(toPublicError(new DomainError('TOO_MANY_REQUESTS', 'x')))).toBe(
+      'TOO_MANY_REQUESTS',
     );
   });
 });

@@ -1,4 +1,6 @@
 import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPC_ERROR_CODES_BY_KEY, type TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
 import { z } from 'zod';
 
 export type DomainErrorCode =
@@ -39,17 +41,22 @@ export class UnauthorizedError extends DomainError {
   }
 }
 
-// The one mapping from domain codes to the transports.
-const transport: Record<DomainErrorCode, { trpc: TRPCError['code']; http: number }> = {
-  BAD_REQUEST: { trpc: 'BAD_REQUEST', http: 400 },
-  UNAUTHORIZED: { trpc: 'UNAUTHORIZED', http: 401 },
-  FORBIDDEN: { trpc: 'FORBIDDEN', http: 403 },
-  NOT_FOUND: { trpc: 'NOT_FOUND', http: 404 },
-  CONFLICT: { trpc: 'CONFLICT', http: 409 },
-  PAYLOAD_TOO_LARGE: { trpc: 'PAYLOAD_TOO_LARGE', http: 413 },
-  TOO_MANY_REQUESTS: { trpc: 'TOO_MANY_REQUESTS', http: 429 },
-  UNAVAILABLE: { trpc: 'SERVICE_UNAVAILABLE', http: 503 },
+// Domain codes are tRPC's own keys, but for UNAVAILABLE; HTTP statuses come from tRPC's mapping.
+const TRPC_CODE_OF: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 };
+
+/** The HTTP status tRPC itself answers a code with (TIMEOUT 408, METHOD_NOT_SUPPORTED 405, …). */
+export function httpStatusOf(code: TRPC_ERROR_CODE_KEY): number {
+  return getHTTPStatusCodeFromError(new TRPCError({ code }));
+}
 
 export const MASKED_MESSAGE = 'Something went wrong on our side; it has been logged.';
 
@@ -81,7 +88,7 @@ export function toPublicError(error: unknown): PublicError {
     const fieldErrors = cause.details?.fieldErrors as Record<string, string[]> | undefined;
     const current = cause.code === 'CONFLICT' ? cause.details?.current : undefined;
     return {
-      status: transport[cause.code].http,
+      status: httpStatusOf(TRPC_CODE_OF[cause.code]),
       code: cause.code,
       message: cause.message,
       ...(fieldErrors ? { fieldErrors } : {}),
@@ -101,12 +108,7 @@ export function toPublicError(error: unknown): PublicError {
     };
   }
   if (error instanceof TRPCError && error.code !== 'INTERNAL_SERVER_ERROR') {
-    const status = Object.values(transport).find((t) => t.trpc === error.code)?.http ?? 400;
-    return {
-      status: error.code === 'PARSE_ERROR' ? 400 : status,
-      code: error.code,
-      message: error.message,
-    };
+    return { status: getHTTPStatusCodeFromError(error), code: error.code, message: error.message };
   }
   return { status: 500, code: 'INTERNAL_SERVER_ERROR', message: MASKED_MESSAGE };
 }
@@ -123,7 +125,9 @@ function uniqueViolationOf(error: unknown): string | null {
   return `This already exists${target ? ` (${target} must be unique)` : ''}; reload and try again`;
 }
 
-export function trpcCodeFor(error: PublicError): TRPCError['code'] {
-  const match = Object.values(transport).find((t) => t.http === error.status);
-  return match?.trpc ?? (error.status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+/** The tRPC code of a public error: its own code, which is a tRPC key or a domain code. */
+export function trpcCodeFor(error: PublicError): TRPC_ERROR_CODE_KEY {
+  if (error.code in TRPC_CODE_OF) return TRPC_CODE_OF[error.code as DomainErrorCode];
+  if (error.code in TRPC_ERROR_CODES_BY_KEY) return error.code as TRPC_ERROR_CODE_KEY;
+  return error.status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST';
 }

@@ -1,14 +1,11 @@
+import { DomainError } from '../errors';
+import { errorResponse } from './error-response';
+
 export const MAX_TRPC_BODY_BYTES = 1024 * 1024;
 
 export function payloadTooLarge(maxBytes: number): Response {
-  return Response.json(
-    {
-      error: {
-        code: 'PAYLOAD_TOO_LARGE',
-        message: `Request bodies are limited to ${maxBytes} bytes`,
-      },
-    },
-    { status: 413 },
+  return errorResponse(
+    new DomainError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${maxBytes} bytes`),
   );
 }
 

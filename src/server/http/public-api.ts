@@ -11,12 +11,15 @@ import {
   type ApiKeyPrincipal,
 } from '~/features/settings/server/api-key-service';
 import { suggestAny } from '~/features/suggestions/server/suggestions-service';
+import { suggestionsApi } from '~/features/suggestions/server/suggestions-api';
 import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import type { Db } from '../db';
-import { DomainError, toPublicError } from '../errors';
+import { DomainError } from '../errors';
 import { metricsRegistry } from '../metrics';
-import { endUserLimits, retryAfterOf, unitIdOf } from '../rate-limit';
+import { endUserLimits, unitIdOf } from '../rate-limit';
+import { errorResponse } from './error-response';
 import { readJsonBody } from './read-json-body';
+import { createRequestContext } from './request-context';
 
 /** 500 events of a few hundred bytes each fit comfortably. */
 const FEEDBACK_MAX_BODY_BYTES = 1024 * 1024;
@@ -33,7 +36,7 @@ function limitUnit(body: unknown) {
 
 /**
  * The versioned HTTP API for non-browser clients (/api/v1), authenticated by API keys.
- * One onError turns every failure into `{ error: { code, message } }` with the mapped status.
+ * One onError turns every failure into the error answer of errorResponse.
  */
 export function createPublicApi(getDb: () => Db) {
   const app = new Hono<PublicApiEnv>().basePath('/api/v1');
@@ -75,6 +78,11 @@ export function createPublicApi(getDb: () => Db) {
     return c.json(response);
   });
 
+  // End users in a browser (session or anonymous, as tRPC's endUserProcedure): the rewrite stream.
+  app.route(
+    '/suggestions',
+    suggestionsApi({ getDb, getUser: (headers) => createRequestContext(headers).getUser() }),
+  );
   app.route('/experiments', experimentsApi(getDb, requireApiKey));
   app.route('/datasets', datasetsApi(getDb, requireApiKey));
   app.route('/evals', evalsApi(getDb, requireApiKey));
@@ -87,20 +95,8 @@ export function createPublicApi(getDb: () => Db) {
   });
 
   app.notFound((c) =>
-    c.json(
-      { error: { code: 'NOT_FOUND', message: `No route ${c.req.method} ${c.req.path}` } },
-      404,
-    ),
+    errorResponse(new DomainError('NOT_FOUND', `No route ${c.req.method} ${c.req.path}`)),
   );
-  app.onError((err, c) => {
-    const error = toPublicError(err);
-    if (error.status >= 500) console.error('public API failed:', err);
-    const retryAfter = retryAfterOf(err);
-    if (retryAfter) c.header('retry-after', String(retryAfter));
-    return c.json(
-      { error: { code: error.code, message: error.message, fieldErrors: error.fieldErrors } },
-      error.status as 400,
-    );
-  });
+  app.onError((err) => errorResponse(err, 'public API'));
   return app;
 }
