@@ -7,6 +7,10 @@ import {
 } from '~/features/feedback/server/outbox';
 import { configuredSinks } from '~/features/feedback/server/sinks/configured-sinks';
 import {
+  inRepoWorkerOrigins,
+  type ProviderConfig,
+} from '~/features/feedback/server/sinks/provider-name';
+import {
   generationIdOf,
   loadGenerationsForSinks,
   type DeliveryItem,
@@ -27,6 +31,8 @@ export interface OutboxDispatcherOptions {
   intervalMs?: number;
   now?: () => Date;
   log?: (message: string) => void;
+  /** How backends are named to the sinks (the in-repo worker's origins). */
+  providers?: ProviderConfig;
 }
 
 export interface RoundResult {
@@ -59,9 +65,11 @@ export function createOutboxDispatcher(options: OutboxDispatcherOptions) {
       now: clock(),
     });
     if (claim.rows.length === 0) return { claimed: 0, delivered: 0, failed: 0 };
-    const generations = await loadGenerationsForSinks(db, [
-      ...new Set(claim.rows.map(generationIdOf)),
-    ]);
+    const generations = await loadGenerationsForSinks(
+      db,
+      [...new Set(claim.rows.map(generationIdOf))],
+      options.providers,
+    );
     const items: DeliveryItem[] = [];
     const gone: bigint[] = [];
     for (const row of claim.rows) {
@@ -150,6 +158,8 @@ export function startOutboxDispatcher(
     | 'OTEL_EXPORTER_OTLP_ENDPOINT'
     | 'OUTBOX_DISPATCH_INTERVAL_MS'
     | 'OUTBOX_BATCH_SIZE'
+    | 'START_WORKER'
+    | 'WORKER_PORT'
   >,
 ): OutboxDispatcher | null {
   if (globalForJobs.flywheelOutboxDispatcher) return globalForJobs.flywheelOutboxDispatcher;
@@ -165,6 +175,7 @@ export function startOutboxDispatcher(
     sinks,
     batchSize: env.OUTBOX_BATCH_SIZE,
     intervalMs: env.OUTBOX_DISPATCH_INTERVAL_MS,
+    providers: { workerOrigins: inRepoWorkerOrigins(env) },
   });
   dispatcher.start();
   globalForJobs.flywheelOutboxDispatcher = dispatcher;

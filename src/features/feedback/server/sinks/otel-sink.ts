@@ -146,8 +146,7 @@ function generationSpan(g: GenerationForSink): ReadableSpan {
   const model = g.model ?? g.tier;
   const attributes: Attributes = {
     'gen_ai.operation.name': 'text_completion',
-    'gen_ai.provider.name': g.backend ?? 'flywheel',
-    'gen_ai.system': g.backend ?? 'flywheel',
+    'gen_ai.provider.name': g.provider,
     'gen_ai.request.model': model,
     'gen_ai.response.model': model,
     'gen_ai.response.id': g.id,

@@ -107,7 +107,7 @@ export function generationProperties(g: GenerationForSink) {
     $ai_trace_id: g.traceId ?? g.id,
     $ai_span_id: g.id,
     $ai_model: g.model ?? g.tier,
-    $ai_provider: g.backend ?? 'flywheel',
+    $ai_provider: g.provider,
     $ai_input: [{ role: 'user', content: g.prompt }],
     $ai_output_choices: [{ role: 'assistant', content: g.output }],
     $ai_input_tokens: g.promptTokens ?? undefined,

@@ -1,5 +1,7 @@
+import { modelVersionLabel } from '~/features/models/model-label';
 import type { Db } from '~/server/db';
 import type { FeedbackCopy, OutboxRow, OutboxSinkName } from '../outbox';
+import { providerNameOf, type ProviderConfig } from './provider-name';
 
 /** A generation as the sinks describe it (joined with its model version and arm). */
 export interface GenerationForSink {
@@ -8,6 +10,8 @@ export interface GenerationForSink {
   featureId: string;
   tier: string;
   backend: string | null;
+  /** The GenAI provider name (`gen_ai.provider.name`, `$ai_provider`); see provider-name.ts. */
+  provider: string;
   /** Model id as the backend knows it (what `$ai_model` / `gen_ai.request.model` report). */
   model: string | null;
   modelVersion: string | null;
@@ -48,6 +52,7 @@ export function generationIdOf(row: OutboxRow): string {
 export async function loadGenerationsForSinks(
   db: Db,
   ids: string[],
+  providers: ProviderConfig = { workerOrigins: [] },
 ): Promise<Map<string, GenerationForSink>> {
   if (ids.length === 0) return new Map();
   const rows = await db.generation.findMany({
@@ -55,29 +60,33 @@ export async function loadGenerationsForSinks(
     include: { modelVersion: true, arm: true },
   });
   return new Map(
-    rows.map((g) => [
-      g.id,
-      {
-        id: g.id,
-        unitId: g.unitId,
-        featureId: g.featureId,
-        tier: g.tier,
-        backend: g.backend ?? g.modelVersion?.backend ?? null,
-        model: g.modelVersion?.backendModel ?? null,
-        modelVersion: g.modelVersion ? `${g.modelVersion.name}@${g.modelVersion.version}` : null,
-        experimentId: g.experimentId,
-        arm: g.arm?.name ?? null,
-        prompt: g.prompt,
-        output: g.output,
-        promptTokens: g.promptTokens,
-        completionTokens: g.completionTokens,
-        ttftMs: g.ttftMs,
-        latencyMs: g.latencyMs,
-        error: g.error,
-        traceId: g.traceId,
-        createdAt: g.createdAt,
-      },
-    ]),
+    rows.map((g) => {
+      const backend = g.backend ?? g.modelVersion?.backend ?? null;
+      return [
+        g.id,
+        {
+          id: g.id,
+          unitId: g.unitId,
+          featureId: g.featureId,
+          tier: g.tier,
+          backend,
+          provider: providerNameOf(backend, providers),
+          model: g.modelVersion?.backendModel ?? null,
+          modelVersion: g.modelVersion ? modelVersionLabel(g.modelVersion) : null,
+          experimentId: g.experimentId,
+          arm: g.arm?.name ?? null,
+          prompt: g.prompt,
+          output: g.output,
+          promptTokens: g.promptTokens,
+          completionTokens: g.completionTokens,
+          ttftMs: g.ttftMs,
+          latencyMs: g.latencyMs,
+          error: g.error,
+          traceId: g.traceId,
+          createdAt: g.createdAt,
+        },
+      ];
+    }),
   );
 }
 
