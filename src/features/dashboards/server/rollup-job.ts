@@ -7,10 +7,10 @@
  *   1. takes a transaction advisory lock (try: another app instance folding means skip this round;
  *      a fold is one writer because a generation's contribution is not linear in its events: two
  *      folders adding "shown" for one generation at once would count it twice);
- *   2. takes up to `batchSize` queue rows, oldest first;
- *   3. reads the touched generations' facts (generation-facts.ts), deletes the claimed queue rows
- *      and reads them again: the two readings differ by exactly what was claimed;
- *   4. adds after − before to their rows: late feedback moves its generation's hour, a duplicate
+ *   2. in one statement (generation-facts.ts) deletes up to `batchSize` queue rows, oldest first,
+ *      and reads the touched generations' facts as they were before and after that claim: the two
+ *      readings differ by exactly what was claimed;
+ *   3. adds after − before to their rows: late feedback moves its generation's hour, a duplicate
  *      event changes nothing (facts are per-type max/min), latency histograms are subtracted and
  *      added bucket by bucket.
  * A crash rolls the transaction back and the queue rows come back: nothing is lost or doubled.
@@ -23,9 +23,10 @@ import {
   COUNT_FIELDS,
   zeroCounts,
   type Counts,
+  type GenerationFacts,
 } from '~/features/feedback/metrics';
 import { addInto, bucketOf, toSparse } from '~/lib/latency-sketch';
-import { factsOf, readFacts, type FactsRow } from './generation-facts';
+import { claimAndReadFacts, type FactsReading, type GenerationKey } from './generation-facts';
 
 /** Arbitrary, fixed: the key of the fold's advisory lock. */
 const ROLLUP_LOCK_KEY = 7_461_982_301;
@@ -136,28 +137,9 @@ export async function foldOnce(
       if (!lock?.ok) return { locked: false, claimed: 0, rows: 0 };
       // Planning-time JIT costs more than these index-driven statements take.
       await tx.$executeRawUnsafe('SET LOCAL jit = off');
-      const claimed = await tx.$queryRawUnsafe<
-        { id: bigint; generationId: string; eventId: string | null }[]
-      >('SELECT id, "generationId", "eventId" FROM rollup_queue ORDER BY id LIMIT $1', batchSize);
-      if (claimed.length === 0) return { locked: true, claimed: 0, rows: 0 };
-      const generationIds = [...new Set(claimed.map((c) => c.generationId))];
-      // A generation claimed now contributed nothing before: only the others need a before reading.
-      const claimedGenerations = new Set(
-        claimed.filter((c) => c.eventId === null).map((c) => c.generationId),
-      );
-      const before = await readFacts(
-        tx,
-        generationIds.filter((id) => !claimedGenerations.has(id)),
-      );
-      await tx.$executeRawUnsafe(
-        'DELETE FROM rollup_queue WHERE id = ANY($1::bigint[])',
-        claimed.map((c) => c.id.toString()),
-      );
-      const after = await readFacts(tx, generationIds);
-      const deltas = deltasOf([
-        ...before.map((row) => ({ row, sign: -1 })),
-        ...after.map((row) => ({ row, sign: 1 })),
-      ]);
+      const { claimed, readings } = await claimAndReadFacts(tx, batchSize);
+      if (claimed === 0) return { locked: true, claimed: 0, rows: 0 };
+      const deltas = deltasOf(readings);
       if (deltas.length > 0) {
         // Days from the hour deltas before mergeStored turns those into whole stored rows.
         const days = perDay(deltas);
@@ -174,32 +156,30 @@ export async function foldOnce(
          ON CONFLICT (id) DO UPDATE SET "lastFoldedAt" = EXCLUDED."lastFoldedAt",
            "foldedTotal" = rollup_state."foldedTotal" + EXCLUDED."foldedTotal"`,
         options.now ?? new Date(),
-        claimed.length,
+        claimed,
       );
-      return { locked: true, claimed: claimed.length, rows: deltas.length };
+      return { locked: true, claimed, rows: deltas.length };
     },
     { timeout: 120_000, maxWait: 10_000 },
   );
 }
 
-function deltasOf(readings: { row: FactsRow; sign: number }[]): Delta[] {
+function deltasOf(readings: FactsReading[]): Delta[] {
   const deltas = new Map<string, Delta>();
-  for (const { row, sign } of readings) {
-    if (!row.counted) continue;
-    const contribution = contributionOf(factsOf(row));
-    if (!contribution) continue;
-    const key = {
-      featureId: row.featureId,
-      modelVersionId: row.modelVersionId,
-      armId: row.armId,
-      tier: row.tier,
-      hour: row.hour,
-    };
+  const add = (key: GenerationKey, facts: GenerationFacts | null, sign: number) => {
+    const contribution = facts && contributionOf(facts);
+    if (!contribution) return;
     const id = keyId(key);
     let delta = deltas.get(id);
     if (!delta) {
       delta = {
-        key,
+        key: {
+          featureId: key.featureId,
+          modelVersionId: key.modelVersionId,
+          armId: key.armId,
+          tier: key.tier,
+          hour: key.hour,
+        },
         counts: zeroCounts(),
         server: new Map(),
         client: new Map(),
@@ -212,6 +192,10 @@ function deltasOf(readings: { row: FactsRow; sign: number }[]): Delta[] {
       const value = contribution.latency[h];
       if (value !== null) addInto(delta[h], { idx: [bucketOf(value)], cnt: [1] }, sign);
     }
+  };
+  for (const { generation, before, after } of readings) {
+    add(generation, before, -1);
+    add(generation, after, 1);
   }
   // Most fold rounds only add; a generation whose facts did not change nets to nothing.
   return [...deltas.values()].filter(
