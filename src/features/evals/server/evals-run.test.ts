@@ -2,8 +2,13 @@
 // runs a queued eval with live progress, scores what is known (the kept text that is the model's
 // own answer matches exactly), reproduces itself from its config, fails with a reason while the
 // backend is down and succeeds on retry once it is up.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { buildNow, createDataset } from '~/features/datasets/server/datasets-service';
 import { registerServedModels } from '~/features/models/server/model-registry-service';
 import { BackendPool } from '~/features/suggestions/server/backend-pool';
 import { sentenceCut } from '~/features/suggestions/server/gateway';
@@ -18,6 +23,7 @@ import { PROMPTS, seedEvalTraffic, type SeededTraffic } from './testing/eval-fix
 const MODEL = 'flywheel-teacher/1';
 let worker: WorkerProcess;
 let deadPort: number;
+let datasetsDir: string;
 const answers = new Map<string, string>();
 
 async function post(url: string, body: unknown) {
@@ -36,6 +42,7 @@ async function post(url: string, body: unknown) {
 }
 
 beforeAll(async () => {
+  datasetsDir = await mkdtemp(path.join(tmpdir(), 'flywheel-evals-'));
   worker = await startWorker();
   // A port nobody listens on (the backend "down"), later used by a second worker ("up").
   deadPort = await new Promise<number>((resolve) => {
@@ -60,6 +67,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await worker?.stop();
+  await rm(datasetsDir, { recursive: true, force: true });
 });
 
 const withoutTimings = (m: EvalMetrics) => ({ ...m, latencyMs: null, ttftMs: null, tiers: null });
@@ -224,5 +232,50 @@ describeOnEachDatabase('offline evals with the real worker', ({ db }) => {
       orderBy: { createdAt: 'asc' },
     });
     expect(audit.map((a) => a.action)).toEqual(['eval.create', 'eval.retry']);
+  });
+
+  it("scores a dataset version's eval split (its prompts and kept completions)", async () => {
+    const name = `evals-${randomUUID().slice(0, 8)}`;
+    await createDataset(db(), actor, {
+      name,
+      definition: {
+        featureId: 'inline-completion',
+        from: traffic.from,
+        to: traffic.to,
+        seed: 'split',
+        format: 'prompt-completion',
+        evalFraction: 0.5,
+        gates: { dedupe: false, scrubPii: false },
+      },
+    });
+    const version = await buildNow(
+      db(),
+      actor,
+      { dataset: name, watermark: traffic.to },
+      { dir: datasetsDir },
+    );
+    const evalRows = (version.manifest as { splits: { eval: { rows: number } } }).splits.eval.rows;
+    expect(evalRows).toBeGreaterThan(0);
+    const run = await createEvalRun(db(), actor, {
+      model: MODEL,
+      dataset: `${name}@1`,
+      sample: 50,
+    });
+    expect(run.datasetVersionId).toBe(version.id);
+    expect(await createEvalJob(db(), { pool, datasets: { dir: datasetsDir } }).runNext()).toBe(
+      run.id,
+    );
+    const done = await getEvalRun(db(), run.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.source).toBe(`${name}@1 (eval split)`);
+    expect(done.metrics!.examples).toBe(evalRows);
+    for (const s of done.metrics!.samples) {
+      expect(s.kept).toBe(traffic.kept.get(s.prompt));
+      expect(s.candidate === s.kept).toBe(traffic.selfPrompts.includes(s.prompt));
+    }
+    // The same version by id is the same source.
+    const byId = await createEvalRun(db(), actor, { model: MODEL, dataset: version.id, sample: 2 });
+    expect((byId.config as { source: unknown }).source).toEqual(done.config.source);
+    await db().evalRun.update({ where: { id: byId.id }, data: { status: 'failed' } });
   });
 });

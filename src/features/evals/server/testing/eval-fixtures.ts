@@ -68,7 +68,7 @@ export async function seedEvalTraffic(
     generations.push({
       id,
       featureId: EVAL_FEATURE,
-      unitId: `${ns}-unit-${i % 3}`,
+      unitId: `${ns}-unit-${i}`, // one unit each: a dataset's eval split (by unit) is never empty
       tier: 'primary' as const,
       prompt,
       output: answer,
