@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { makeGeneration, lifecycleEvents } from '~/features/feedback/server/testing/fixtures';
 import { createApiKey } from '~/features/settings/server/api-key-service';
-import { handleRewriteRequest } from '~/features/suggestions/server/rewrite-sse';
-import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { toPublicError } from './errors';
 import { createPublicApi } from './http/public-api';
@@ -146,18 +144,12 @@ describeOnEachDatabase('unstorable text on every route', ({ db }) => {
         error: { fieldErrors: { [field]: expect.any(Array) } },
       });
     }
-    const rewrite = await handleRewriteRequest(
-      new Request('http://localhost/api/suggestions/rewrite', {
-        method: 'POST',
-        body: JSON.stringify({
-          featureId: 'rewrite',
-          unitId: 'u',
-          selection: NUL,
-          instruction: 'shorter',
-        }),
-      }),
-      suggestionRuntime(db()),
-    );
+    const rewrite = await post('/suggestions/rewrite', {
+      featureId: 'rewrite',
+      unitId: 'u',
+      selection: NUL,
+      instruction: 'shorter',
+    });
     expect(rewrite.status).toBe(400);
     expect(await rewrite.json()).toMatchObject({
       error: { fieldErrors: { selection: expect.any(Array) } },

@@ -15,6 +15,7 @@ import {
   type RewriteInstruction,
   type RewriteProposal,
 } from './rewrite-panel';
+import { REWRITE_STREAM_PATH } from '../rewrite-events';
 import { readRewriteStream } from './rewrite-stream';
 import { SuggestionLifecycle } from './suggestion-lifecycle';
 import { browserUnitId } from './unit-id';
@@ -153,7 +154,7 @@ export function Composer({ captureText = false }: { captureText?: boolean }) {
     rewriteAbort.current = controller;
     setProposal({ original, text: '', done: false, generationId: null, from, to, responseAt: 0 });
     try {
-      const response = await fetch('/api/suggestions/rewrite', {
+      const response = await fetch(REWRITE_STREAM_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         signal: controller.signal,

@@ -62,21 +62,20 @@ export class BackendPool {
   }
 
   /**
-   * Whether `backend` is known to keep matched stop strings. Unknown until a probe (started here,
-   * in the background, with `model`) has answered; until then the caller assumes it does not.
+   * Finds out, in the background, whether `backend` keeps matched stop strings (asking with
+   * `model`), unless that is known or being found out; the answer lands in `keepsStopStrings`.
+   * Called after an answer, so the probe never delays the request that started it.
    */
-  keepsStopStrings(backend: Backend, model: string): boolean {
+  probeStopStrings(backend: Backend, model: string): void {
     const { probe } = backend;
-    if (backend.keepsStopStrings === null && !probe.running && Date.now() >= probe.retryAt) {
-      probe.running = true;
-      void probeKeepsStopStrings(backend.client, model)
-        .then(
-          (keeps) => (backend.keepsStopStrings = keeps),
-          () => (probe.retryAt = Date.now() + PROBE_RETRY_MS),
-        )
-        .finally(() => (probe.running = false));
-    }
-    return backend.keepsStopStrings === true;
+    if (backend.keepsStopStrings !== null || probe.running || Date.now() < probe.retryAt) return;
+    probe.running = true;
+    void probeKeepsStopStrings(backend.client, model)
+      .then(
+        (keeps) => (backend.keepsStopStrings = keeps),
+        () => (probe.retryAt = Date.now() + PROBE_RETRY_MS),
+      )
+      .finally(() => (probe.running = false));
   }
 
   /** Backends that may take a request for `model` now, best first for `unitId`. */

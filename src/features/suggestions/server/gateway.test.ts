@@ -243,7 +243,8 @@ describe('token counts of a completion that ends at a sentence end', () => {
       const url = `http://127.0.0.1:${(stripping.address() as AddressInfo).port}`;
       const p = pool([url]);
       const backend = p.backends[0]!;
-      expect(p.keepsStopStrings(backend, 'm')).toBe(false); // unknown yet: assumed not
+      expect(backend.keepsStopStrings).toBeNull(); // unknown until probed
+      p.probeStopStrings(backend, 'm');
       expect(await waitFor(() => Promise.resolve(backend.keepsStopStrings !== null), 5000)).toBe(
         true,
       );

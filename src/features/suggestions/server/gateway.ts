@@ -252,8 +252,9 @@ export class Gateway {
   > {
     const { req } = ctx;
     const { feature } = req;
-    const keepStops =
-      feature.stopAtSentenceEnd && this.pool.keepsStopStrings(backend, model.backendModel);
+    // Sentence ends as stops only where the backend is known to keep them (else it would drop
+    // the punctuation): elsewhere the stream is cut here and read on for its usage.
+    const keepStops = feature.stopAtSentenceEnd && backend.keepsStopStrings === true;
     const t = performance.now();
     let first = true;
     try {
@@ -297,6 +298,7 @@ export class Gateway {
         return 'next-tier'; // the model had nothing to say; a weaker tier may
       }
       ctx.attempts.push({ step, backend: backend.url, outcome: 'ok', ms });
+      if (feature.stopAtSentenceEnd) this.pool.probeStopStrings(backend, model.backendModel);
       return { ...out, text, backend: backend.url };
     } catch (error) {
       const failure =

@@ -1,15 +1,17 @@
 // The suggestion path end to end on both databases: tRPC, the rewrite stream and /api/v1, with
 // the real worker as the backend (started once for the file).
+import { Hono } from 'hono';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
 import { createApiKey } from '~/features/settings/server/api-key-service';
+import { toPublicError } from '~/server/errors';
 import { createPublicApi } from '~/server/http/public-api';
 import { createCaller } from '~/server/root';
 import { contextFor } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { BackendPool } from './backend-pool';
 import { seedFor } from './generation-store';
-import { handleRewriteRequest } from './rewrite-sse';
+import { suggestionsApi } from './suggestions-api';
 import { completeSuggestion, rewriteSuggestion } from './suggestions-service';
 import { createSuggestionRuntime, type SuggestionRuntime } from './suggestions-runtime';
 
@@ -130,18 +132,21 @@ describeOnEachDatabase('suggestions', ({ db }) => {
   });
 
   it('streams a rewrite as server-sent events ending with done', async () => {
-    const res = await handleRewriteRequest(
-      new Request('http://localhost/api/suggestions/rewrite', {
-        method: 'POST',
-        body: JSON.stringify({
-          featureId: 'rewrite',
-          unitId: 'u-rewrite',
-          selection: 'i has went to the shop yesterday',
-          instruction: 'fix_grammar',
-        }),
+    // The sub-app as the public API mounts it, with this file's runtime (the real worker).
+    const api = suggestionsApi({
+      getDb: db,
+      getUser: () => Promise.resolve(null),
+      runtime: () => rt,
+    });
+    const res = await api.request('/rewrite', {
+      method: 'POST',
+      body: JSON.stringify({
+        featureId: 'rewrite',
+        unitId: 'u-rewrite',
+        selection: 'i has went to the shop yesterday',
+        instruction: 'fix_grammar',
       }),
-      rt,
-    );
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const events = await sse(res);
     const done = events.at(-1)!;
@@ -156,8 +161,9 @@ describeOnEachDatabase('suggestions', ({ db }) => {
   });
 
   it('answers bad rewrite input with 4xx JSON, before any stream', async () => {
+    // Through the public API: its one error envelope.
     const post = (body: string) =>
-      handleRewriteRequest(new Request('http://localhost/x', { method: 'POST', body }), rt);
+      createPublicApi(db).request('/api/v1/suggestions/rewrite', { method: 'POST', body });
     expect((await post('{not json')).status).toBe(400);
     const bad = await post(
       JSON.stringify({ featureId: 'rewrite', unitId: 'u', selection: '', instruction: 'shorter' }),
@@ -184,6 +190,55 @@ describeOnEachDatabase('suggestions', ({ db }) => {
     expect(await wrongTask.json()).toMatchObject({
       error: { message: expect.stringContaining('completion feature') },
     });
+  });
+
+  it('serves the rewrite stream under /api/v1 to end users only, by the end-user rule', async () => {
+    // Through the public API as mounted (the process's runtime: no backends in tests, so silence).
+    const res = await createPublicApi(db).request('/api/v1/suggestions/rewrite', {
+      method: 'POST',
+      body: JSON.stringify({
+        featureId: 'rewrite',
+        unitId: 'u-mounted',
+        selection: 'hello there',
+        instruction: 'shorter',
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect((await sse(res)).at(-1)).toMatchObject({ type: 'done', tier: 'none', text: '' });
+    // Without ALLOW_ANONYMOUS_WRITE: a signed-in user (from the request's headers), or a 401.
+    const seen: (string | null)[] = [];
+    const app = (user: { id: string } | null) =>
+      new Hono()
+        .route(
+          '/',
+          suggestionsApi({
+            getDb: db,
+            getUser: (headers) => {
+              seen.push(headers.get('cookie'));
+              return Promise.resolve(user);
+            },
+            runtime: () => rt,
+            allowAnonymousWrite: false,
+          }),
+        )
+        .onError((error, c) => c.json(toPublicError(error), toPublicError(error).status as 400));
+    const body = JSON.stringify({
+      featureId: 'rewrite',
+      unitId: 'u-signed-in',
+      selection: 'Thanks a lot!',
+      instruction: 'more_formal',
+    });
+    const anonymous = await app(null).request('/rewrite', { method: 'POST', body });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+    const signedIn = await app({ id: 'user-1' }).request('/rewrite', {
+      method: 'POST',
+      headers: { cookie: 'session=abc' },
+      body,
+    });
+    expect(signedIn.status).toBe(200);
+    expect((await sse(signedIn)).at(-1)).toMatchObject({ type: 'done', tier: 'primary' });
+    expect(seen).toEqual([null, 'session=abc']);
   });
 
   it('rewrites whole through the service with the selection as the draft', async () => {

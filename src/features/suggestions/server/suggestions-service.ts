@@ -31,7 +31,8 @@ export interface SuggestionOutcome {
   persisted: Promise<void>;
 }
 
-function featureFor(featureId: string, task: FeatureTask): FeatureDeclaration {
+/** The feature, or a 404 (unknown) or 400 (another task) naming what to send instead. */
+export function featureFor(featureId: string, task: FeatureTask): FeatureDeclaration {
   const feature = getFeature(featureId);
   if (feature.task !== task) {
     throw new DomainError(
