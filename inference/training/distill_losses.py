@@ -49,7 +49,12 @@ def topk_cells(teacher_topk_lp, teacher_topk_ids, student_lp, mode="renormalized
     Returns (p_log, q_log), each [..., k] (renormalized) or [..., k + 1] (partition).
     """
     p = teacher_topk_lp.float()
+    # A -inf teacher cell is padding (fewer than k usable entries) or a token the teacher gives no
+    # mass: it leaves the top-k set, so the student's mass there is counted in the rest cell
+    # (never twice, never against a made-up teacher probability).
+    known = torch.isfinite(p)
     q = torch.gather(student_lp, -1, teacher_topk_ids.long())
+    q = torch.where(known, q, torch.full_like(q, -math.inf))
     if mode == "renormalized":
         return p - torch.logsumexp(p, -1, keepdim=True), q - torch.logsumexp(q, -1, keepdim=True)
     if mode != "partition":
@@ -62,9 +67,11 @@ def topk_cells(teacher_topk_lp, teacher_topk_ids, student_lp, mode="renormalized
 
 def kl(a_log: torch.Tensor, b_log: torch.Tensor) -> torch.Tensor:
     """KL(a || b) over the last axis; cells where a has no mass contribute exactly 0."""
-    a = torch.exp(a_log)
-    diff = a_log - torch.clamp(b_log, min=LOG_TINY)
-    return torch.where(a > 0, a * diff, torch.zeros_like(a)).sum(-1)
+    live = a_log > -math.inf
+    # Dead cells get finite placeholders before any product, so no 0 * inf reaches a gradient.
+    a_safe = torch.where(live, a_log, torch.zeros_like(a_log))
+    b_safe = torch.where(live, torch.clamp(b_log, min=LOG_TINY), torch.zeros_like(b_log))
+    return torch.where(live, torch.exp(a_safe) * (a_safe - b_safe), torch.zeros_like(a_log)).sum(-1)
 
 
 def divergence(p_log: torch.Tensor, q_log: torch.Tensor, beta: float) -> torch.Tensor:
@@ -75,9 +82,11 @@ def divergence(p_log: torch.Tensor, q_log: torch.Tensor, beta: float) -> torch.T
         return kl(p_log, q_log)
     if beta == 1.0:
         return kl(q_log, p_log)
-    m_log = torch.logsumexp(
-        torch.stack([p_log + math.log(beta), q_log + math.log(1.0 - beta)]), dim=0
-    )
+    live = (p_log > -math.inf) | (q_log > -math.inf)
+    mixed = torch.stack([p_log + math.log(beta), q_log + math.log(1.0 - beta)])
+    # logsumexp of two -inf has a NaN gradient: cells where both are empty stay out of it.
+    safe = torch.where(live, mixed, torch.zeros_like(mixed))
+    m_log = torch.where(live, torch.logsumexp(safe, dim=0), torch.full_like(p_log, -math.inf))
     return beta * kl(p_log, m_log) + (1.0 - beta) * kl(q_log, m_log)
 
 

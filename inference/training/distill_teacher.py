@@ -1,5 +1,8 @@
 """The teacher, reached only through the OpenAI-compatible API (so vLLM, TGI or a hosted model
-can teach as well as the in-repo worker): samples with top-k log-probabilities per position.
+can teach as well as the in-repo worker): samples with top-k log-probabilities per position
+(`sample`), and scores of a given text (`score`: legacy completions with `echo: true`,
+`logprobs: k`, `max_tokens: 0` return `top_logprobs` for every prompt token), which on-policy
+distillation uses to score the student's own samples.
 
 `/v1/completions` returns each position's top-k as {token text: logprob}. Texts are mapped back to
 ids with the tokenizer the teacher and student share (tokenizer.json). A text that several ids
@@ -9,8 +12,10 @@ token whose text is ambiguous ends the sample there (the prefix is kept), since 
 be trained on the exact ids the teacher produced.
 """
 
+import hashlib
 import json
 import math
+import os
 import time
 import urllib.error
 import urllib.request
@@ -36,10 +41,21 @@ class TeacherSample:
 
 
 class TeacherClient:
-    def __init__(self, base_url, model, tokenizer_file, k=20, timeout=60.0, retries=3, backoff=1.0):
+    def __init__(self, base_url, model, tokenizer_file, k=20, timeout=60.0, retries=3, backoff=1.0, answers=None):
         if not 1 <= k <= 20:
             raise ValueError("k must lie in 1..20 (the OpenAI API's limit)")
         self.url = base_url.rstrip("/") + "/completions"
+        # A served teacher is not bit-reproducible (a worker's prefix-cache reuse or batching moves
+        # logprobs by ~1e-7), so every answer is recorded by the request's hash in `answers`
+        # (JSONL) and replayed from there: a resumed or repeated run sees the same numbers.
+        self.answers_file = answers
+        self.answers = {}
+        if answers and os.path.exists(answers):
+            with open(answers) as f:
+                for line in f:
+                    if line.endswith("\n"):  # a line cut by a crash is dropped, not half-read
+                        entry = json.loads(line)
+                        self.answers[entry["request"]] = entry["answer"]
         self.model, self.k, self.timeout, self.retries, self.backoff = model, k, timeout, retries, backoff
         self.tokenizer = Tokenizer.from_file(tokenizer_file)
         by_text = {}
@@ -48,6 +64,17 @@ class TeacherClient:
         self.id_of = {text: ids[0] for text, ids in by_text.items() if len(ids) == 1}
 
     def _post(self, body):
+        key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        if key in self.answers:
+            return self.answers[key]
+        answer = self._fetch(body)
+        self.answers[key] = answer
+        if self.answers_file:
+            with open(self.answers_file, "a") as f:
+                f.write(json.dumps({"request": key, "answer": answer}, sort_keys=True) + "\n")
+        return answer
+
+    def _fetch(self, body):
         data = json.dumps(body).encode()
         last = None
         for attempt in range(self.retries + 1):
@@ -68,6 +95,55 @@ class TeacherClient:
         raise TeacherUnavailable(
             f"the teacher at {self.url} did not answer after {self.retries + 1} tries ({last})"
         )
+
+    def _cells(self, top, out):
+        """One position's top-k {text: logprob} as ids and logprobs, best first (ambiguous texts out)."""
+        ids, lps = [], []
+        for text, lp in sorted((top or {}).items(), key=lambda item: -item[1]):
+            if text in self.id_of:
+                ids.append(self.id_of[text])
+                lps.append(float(lp))
+            else:
+                out.dropped_ambiguous += 1
+        return ids, lps
+
+    def score(self, prompt_ids, ids):
+        """The teacher's top-k (plus the scored token itself) at each position of `ids` after
+        `prompt_ids`. Sent as token ids, so the teacher scores exactly the student's tokens; the
+        scored token's own logprob (`token_logprobs`) is added as a cell when it is not in the
+        top-k, which keeps the partition exact (k + 1 cells, padded with -inf)."""
+        full = list(prompt_ids) + list(ids)
+        body = {
+            "model": self.model,
+            "prompt": full,
+            "echo": True,
+            "logprobs": self.k,
+            "max_tokens": 0,
+            "temperature": 0,
+        }
+        choice = self._post(body)["choices"][0]
+        logprobs = choice.get("logprobs") or {}
+        tops = logprobs.get("top_logprobs") or []
+        chosen = logprobs.get("token_logprobs") or []
+        if len(tops) < len(full) or len(chosen) < len(full):
+            raise TeacherUnavailable(
+                f"the teacher returned {len(tops)} prompt positions for {len(full)} tokens: it does not "
+                "score prompts (echo with logprobs and max_tokens 0), which on-policy distillation needs"
+            )
+        out = TeacherSample(prompt_ids=list(prompt_ids), ids=list(ids), topk_ids=[], topk_logprobs=[])
+        width = self.k + 1
+        for i, token_id in enumerate(ids):
+            at = len(prompt_ids) + i
+            cell_ids, lps = self._cells(tops[at], out)
+            lp = chosen[at]
+            if token_id not in cell_ids and lp is not None:
+                cell_ids.append(token_id)
+                lps.append(float(lp))
+            cell_ids += [0] * (width - len(cell_ids))
+            lps += [-math.inf] * (width - len(lps))
+            out.topk_ids.append(cell_ids[:width])
+            out.topk_logprobs.append(lps[:width])
+        return out
 
     def sample(self, prompt, max_tokens=32, temperature=1.0, seed=0):
         body = {
@@ -92,13 +168,7 @@ class TeacherClient:
             if token_id is None:
                 out.truncated = True
                 break
-            ids, lps = [], []
-            for text, lp in sorted(top.items(), key=lambda item: -item[1]):
-                if text in self.id_of:
-                    ids.append(self.id_of[text])
-                    lps.append(float(lp))
-                else:
-                    out.dropped_ambiguous += 1
+            ids, lps = self._cells(top, out)
             ids += [0] * (self.k - len(ids))
             lps += [-math.inf] * (self.k - len(lps))
             out.ids.append(token_id)

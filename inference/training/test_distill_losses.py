@@ -77,6 +77,23 @@ class DistillLossTest(unittest.TestCase):
         loss = distill_loss(torch.zeros(1, 4), lp, ids, beta=0.0, mode="partition")
         self.assertTrue(math.isfinite(loss.item()))
 
+    def test_padding_cells_leave_the_top_k_set_with_finite_gradients(self):
+        # Padding (id 0, -inf) must neither count the student's token 0 as a top-k cell nor
+        # compare it against a teacher probability: the loss equals the unpadded one.
+        lp = torch.tensor([[math.log(0.6), math.log(0.3)]])
+        ids = torch.tensor([[2, 3]])
+        padded_lp = torch.tensor([[math.log(0.6), math.log(0.3), -math.inf, -math.inf]])
+        padded_ids = torch.tensor([[2, 3, 0, 0]])
+        logits = torch.tensor([[2.0, -1.0, 0.5, 0.1, 0.0]])
+        for mode in ("renormalized", "partition"):
+            for beta in (0.0, 0.5, 1.0):
+                ref = distill_loss(logits, lp, ids, beta=beta, mode=mode)
+                x = logits.clone().requires_grad_(True)
+                loss = distill_loss(x, padded_lp, padded_ids, beta=beta, mode=mode)
+                loss.backward()
+                torch.testing.assert_close(loss, ref, msg=f"{mode} {beta}")
+                self.assertTrue(bool(torch.isfinite(x.grad).all()), (mode, beta))
+
     def test_log1mexp_matches_float64_at_both_ends(self):
         x = torch.tensor([-1e-9, -1e-4, -0.3, -0.7, -5.0, -50.0], dtype=torch.float32)
         expected = torch.log1p(-torch.exp(x.double()))

@@ -81,6 +81,60 @@ class TeacherClientTest(unittest.TestCase):
         self.assertEqual(FakeTeacher.requests[-1]["logprobs"], 3)
         self.assertEqual(FakeTeacher.requests[-1]["seed"], 7)
 
+    def test_scores_given_ids_with_echo_and_adds_the_scored_token(self):
+        client = self.client()
+        prompt = client.tokenizer.encode("Thanks for", add_special_tokens=False).ids
+        ids = client.tokenizer.encode(" the report", add_special_tokens=False).ids
+        texts = [client.tokenizer.decode([i]) for i in prompt + ids]
+        other = client.tokenizer.decode([ids[0] + 1])
+        FakeTeacher.status = 200
+        FakeTeacher.answer = {
+            "choices": [
+                {
+                    "text": "".join(texts),
+                    "finish_reason": "length",
+                    "logprobs": {
+                        "tokens": texts,
+                        "token_logprobs": [None] + [-2.5] * (len(texts) - 1),
+                        # OpenAI legacy: no distribution before the first token.
+                        "top_logprobs": [None] + [{other: -0.2}] * (len(texts) - 1),
+                        "text_offset": list(range(len(texts))),
+                    },
+                }
+            ]
+        }
+        scored = client.score(prompt, ids)
+        body = FakeTeacher.requests[-1]
+        self.assertEqual(
+            (body["prompt"], body["echo"], body["max_tokens"], body["logprobs"]),
+            (prompt + ids, True, 0, 3),
+        )
+        self.assertEqual(scored.ids, ids)
+        self.assertEqual(len(scored.topk_ids[0]), 4)  # k + 1 cells
+        self.assertEqual(scored.topk_ids[0][:2], [client.id_of[other], ids[0]])
+        self.assertEqual(scored.topk_logprobs[0][:2], [-0.2, -2.5])
+        self.assertEqual(scored.topk_logprobs[0][2:], [-math.inf, -math.inf])
+        # A server that ignores echo (no prompt positions) is named as the reason.
+        FakeTeacher.answer = {"choices": [{"text": "", "logprobs": {"tokens": []}}]}
+        with self.assertRaisesRegex(TeacherUnavailable, "does not score prompts"):
+            self.client().score(prompt, ids)
+
+    def test_answers_are_recorded_and_replayed_without_the_teacher(self):
+        import tempfile
+
+        FakeTeacher.status = 200
+        FakeTeacher.answer = {"choices": [{"text": " x", "logprobs": {"tokens": [], "top_logprobs": []}}]}
+        with tempfile.TemporaryDirectory() as tmp:
+            answers = os.path.join(tmp, "answers.jsonl")
+            self.client(answers=answers).sample("Thanks", max_tokens=2, seed=1)
+            count = len(FakeTeacher.requests)
+            FakeTeacher.status = 503  # the teacher is down: the recorded answer still serves
+            replay = self.client(answers=answers, retries=0)
+            self.assertEqual(replay.sample("Thanks", max_tokens=2, seed=1).finish_reason, "")
+            self.assertEqual(len(FakeTeacher.requests), count)
+            with self.assertRaises(TeacherUnavailable):  # a request never made is not invented
+                replay.sample("Thanks", max_tokens=2, seed=2)
+
     def test_stops_with_a_clear_reason_when_the_teacher_is_down(self):
         FakeTeacher.status = 503
         with self.assertRaisesRegex(TeacherUnavailable, "did not answer after 3 tries"):
