@@ -217,6 +217,34 @@ describe('token counts of a completion that ends at a sentence end', () => {
     });
   });
 
+  it('where the worker keeps stop strings, the sentence end is its stop and counts come with it', async () => {
+    const { model, prompt, cut } = await pastSentenceEnd();
+    const p = pool([worker.baseUrl]);
+    const backend = p.backends[0]!;
+    p.probeStopStrings(backend, `${model}/1`);
+    expect(await waitFor(() => Promise.resolve(backend.keepsStopStrings !== null), 5000)).toBe(
+      true,
+    );
+    expect(backend.keepsStopStrings).toBe(true);
+    const r = await new Gateway(p, onlyModel(model)).suggest(
+      request(f, { prompt, textBefore: prompt }),
+    );
+    // The same suggestion as when the gateway cuts it …
+    expect(r).toMatchObject({ tier: 'primary', text: cut });
+    // … and the worker stopped there: its usage counts only the tokens up to the sentence end.
+    const stopped = await direct(`${model}/1`, prompt, {
+      stop: [...f.stop, '. ', '! ', '? '],
+      include_stop_str_in_output: true,
+    });
+    expect(stopped.choices[0]!.text.startsWith(cut)).toBe(true);
+    const { usage } = await direct(`${model}/1`, prompt);
+    expect(stopped.usage.completion_tokens).toBeLessThan(usage.completion_tokens);
+    expect(await countsOf(r)).toEqual({
+      promptTokens: stopped.usage.prompt_tokens,
+      completionTokens: stopped.usage.completion_tokens,
+    });
+  });
+
   it('a backend that strips stop strings is probed as such', async () => {
     // Speaks the OpenAI completions format and, as OpenAI and llama.cpp do, drops the stop.
     const stripping = createServer((req, res) => {
