@@ -177,9 +177,11 @@ async function withDb<T>(work: (db: AppDb) => Promise<T>): Promise<T> {
   const { PrismaClient } = await import('../src/generated/prisma/client');
   const { openDatabase } = await import('../src/server/db/open-database');
   const { loadServerEnv } = await import('../src/server/env');
+  const { applyMigrations } = await import('../src/server/db/migrations');
   const database = await openDatabase(loadServerEnv(), { ifRunning: 'attach', log: () => {} });
   const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: database.url }) });
   try {
+    await applyMigrations(database.url);
     return await work(db);
   } finally {
     await db.$disconnect();
@@ -238,6 +240,7 @@ if (!values['no-register']) {
         return (await registerModelVersion(db, { type: 'system', userId: null }, registration)).id;
       } catch (error) {
         const e = toPublicError(error);
+        if (e.status >= 500) console.error(error);
         return fail(`Registering ${written.name}/${written.version}: ${e.message}`, 1);
       }
     });
