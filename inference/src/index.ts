@@ -1,10 +1,12 @@
-/** The inference worker. Boot order: env → models → engine → http → signals. */
+/** The inference worker. Boot order: env → signals → models (loading) → http → ready. */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readEnv } from './env';
-import type { HttpContext, ServedModel } from './http/context';
-import { Gauge, createWorkerMetrics } from './http/metrics';
+import type { HttpContext } from './http/context';
+import { createWorkerMetrics, observeEngine, observeServing } from './http/metrics';
 import { createWorkerServer } from './http/server';
 import { ModelRegistry } from './models/registry';
+import { installShutdown } from './shutdown';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -17,53 +19,34 @@ async function main(): Promise<void> {
   };
 
   const metrics = createWorkerMetrics();
-  const drafted = new Map<string, { d: number; a: number }>();
-  // Metrics hooks for every instance, also those loaded later through the repository API.
-  const attach = (m: ServedModel) => {
-    const model = m.version.id;
-    let ewma = 0;
-    m.engine.onStep = (s) => {
-      if (s.batch > 0) metrics.batchSize.observe({ model }, s.batch);
-      metrics.stepSeconds.observe({ model }, s.ms / 1000);
-      metrics.drafted.inc({ model }, s.drafted);
-      metrics.accepted.inc({ model }, s.accepted);
-      const tot = drafted.get(model) ?? { d: 0, a: 0 };
-      tot.d += s.drafted;
-      tot.a += s.accepted;
-      drafted.set(model, tot);
-      if (tot.d > 0) metrics.acceptanceRate.set({ model }, tot.a / tot.d);
-      if (s.ms > 0)
-        ewma = ewma === 0 ? (1000 * s.tokens) / s.ms : 0.9 * ewma + (0.1 * 1000 * s.tokens) / s.ms;
-      metrics.tokensPerSecond.set({ model }, ewma);
-    };
-    m.engine.onFatal = (message) => log('error', `${model}: engine failed: ${message}`);
-  };
-  const registry = new ModelRegistry({ env, log, onInstance: attach });
-  const live = (f: (m: ServedModel) => number) => () =>
-    registry
-      .serving()
-      .map((m): [Record<string, string>, number] => [{ model: m.version.id }, f(m)]);
-  metrics.registry.add(
-    new Gauge(
-      'worker_queue_depth',
-      'Requests waiting for a slot.',
-      live((m) => m.engine.queued),
-    ),
-  );
-  metrics.registry.add(
-    new Gauge(
-      'worker_slots_in_use',
-      'Sequences holding a batch slot.',
-      live((m) => m.engine.running),
-    ),
-  );
+  // Hooks for every instance, also those loaded later through the repository API.
+  const registry = new ModelRegistry({
+    env,
+    log,
+    onInstance: (m) => {
+      observeEngine(metrics, m);
+      m.engine.onFatal = (message) => log('error', `${m.version.id}: engine failed: ${message}`);
+    },
+  });
+  observeServing(metrics, () => registry.serving());
+
+  let accepting = true;
+  let server: Server | null = null;
+  // Before any model loads: a signal during boot ends the loading threads and exits 0.
+  installShutdown({
+    registry,
+    server: () => server,
+    stopAccepting: () => (accepting = false),
+    log,
+    graceMs: SHUTDOWN_GRACE_MS,
+    exit: (code) => process.exit(code),
+  });
 
   // Engines load in their threads while the HTTP server comes up (so liveness answers). A
   // version that fails is reported on /health and /v1/models; the others serve regardless.
   let booted = false;
   const started = registry.loadAll().then(() => (booted = true));
 
-  let accepting = true;
   const ctx: HttpContext = {
     registry,
     metrics,
@@ -71,18 +54,21 @@ async function main(): Promise<void> {
     ready: () => accepting && booted,
     accepting: () => accepting,
   };
-  const server = createWorkerServer(ctx);
+  const listening = createWorkerServer(ctx);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(env.WORKER_PORT, env.WORKER_HOST, () => {
-      server.off('error', reject);
+    listening.once('error', reject);
+    listening.listen(env.WORKER_PORT, env.WORKER_HOST, () => {
+      listening.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  server = listening;
+  if (!accepting) return; // a signal came while binding: the shutdown closes what is open
+  const { port } = listening.address() as AddressInfo;
   log('info', `listening on http://${env.WORKER_HOST}:${port} (loading ${env.MODEL_REPOSITORY})`);
 
   await started;
+  if (!accepting) return;
   const entries = registry.list();
   if (entries.length === 0) log('error', `no model versions found under ${env.MODEL_REPOSITORY}`);
   const failed = entries.filter((e) => e.state !== 'READY');
@@ -91,30 +77,6 @@ async function main(): Promise<void> {
     `${entries.length - failed.length} of ${entries.length} model versions ready` +
       (failed.length > 0 ? `; failed: ${failed.map((e) => e.id).join(', ')}` : ''),
   );
-
-  // Graceful stop: refuse new work (503, readiness off), let in-flight generations finish for
-  // up to SHUTDOWN_GRACE_MS, then cancel the rest, end the engine threads and exit 0.
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    accepting = false;
-    log('info', `${signal}: draining`);
-    server.close();
-    server.closeIdleConnections();
-    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
-    const busy = () =>
-      registry.drainingCount > 0 || registry.serving().some((m) => m.engine.inFlight > 0);
-    while (Date.now() < deadline && busy()) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await registry.stopAll();
-    server.closeAllConnections();
-    log('info', 'stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((err: unknown) => {

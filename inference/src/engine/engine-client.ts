@@ -178,9 +178,17 @@ export class EngineClient {
   async stop(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
+    const wasReady = this.ready;
     this.worker = null;
     this.ready = false;
     this.stopping = true;
+    if (!wasReady) {
+      // Still loading (a shutdown during boot): the thread listens to nothing yet, so end it.
+      this.started?.reject(new Error('stopped while loading'));
+      await worker.terminate();
+      this.failAll('the model was unloaded before this generation finished');
+      return;
+    }
     // A thread that failed to load may already have exited; then there is nothing to wait for.
     const closed = new Promise<void>((resolve) => {
       this.closed = resolve;

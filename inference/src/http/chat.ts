@@ -1,13 +1,11 @@
 /** POST /v1/chat/completions (prompt rendered with the model's chat template). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { HttpContext } from './context';
-import { badRequest, sendJson } from './errors';
-import { generate, usageOf, type ChoiceResult } from './generate';
+import { badRequest } from './errors';
 import { chatLogprobs } from './logprobs';
 import { findModel, fitContext, requestOptions } from './request-params';
 import { chatSchema, parseBody } from './schemas';
-import { failStream, SseWriter } from './sse';
+import { serve } from './serve';
 
 export async function handleChat(
   ctx: HttpContext,
@@ -42,65 +40,45 @@ export async function handleChat(
     fallback: served.version.config.contextLength,
   });
   const wantLogprobs = params.logprobs === true;
-  const id = `chatcmpl-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
-  const model = params.model;
-  const sse = params.stream === true ? new SseWriter(res) : null;
   const started = new Set<number>();
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-    id,
-    object: 'chat.completion.chunk',
-    created,
-    model,
-    system_fingerprint: served.version.config.digest,
-    choices,
-    ...extra,
-  });
-  let results: ChoiceResult[];
-  try {
-    results = await generate({
-      served,
-      prompts: [{ prompt, maxTokens }],
+  const jobs = [{ prompt, maxTokens }];
+  await serve({
+    res,
+    signal,
+    served,
+    model: params.model,
+    jobs,
+    stream: params.stream === true,
+    includeUsage: params.stream_options?.include_usage === true,
+    options: {
       ...requestOptions(ctx, served, params),
       logprobs: wantLogprobs ? (params.top_logprobs ?? 0) : null,
       promptLogprobs: null,
-      signal,
-      onDelta: sse
-        ? (index, text, infos) => {
-            const delta: Record<string, string> = { content: text };
-            if (!started.has(index)) delta.role = 'assistant';
-            started.add(index);
-            const logprobs = wantLogprobs ? chatLogprobs(served, infos) : null;
-            sse.send(chunk([{ index, delta, logprobs, finish_reason: null }]));
-          }
-        : undefined,
-    });
-  } catch (err) {
-    failStream(sse, err);
-    return;
-  }
-  const usage = usageOf([{ prompt, maxTokens }], results);
-  if (sse) {
-    for (const r of results) {
-      const delta = started.has(r.index) ? {} : { role: 'assistant', content: '' };
-      sse.send(chunk([{ index: r.index, delta, logprobs: null, finish_reason: r.finishReason }]));
-    }
-    if (params.stream_options?.include_usage) sse.send(chunk([], { usage }));
-    sse.done();
-    return;
-  }
-  sendJson(res, 200, {
-    id,
-    object: 'chat.completion',
-    created,
-    model,
-    system_fingerprint: served.version.config.digest,
-    choices: results.map((r) => ({
-      index: r.index,
-      message: { role: 'assistant', content: r.text },
-      logprobs: wantLogprobs ? chatLogprobs(served, r.logprobs) : null,
-      finish_reason: r.finishReason,
-    })),
-    usage,
+    },
+    format: {
+      idPrefix: 'chatcmpl',
+      chunkObject: 'chat.completion.chunk',
+      object: 'chat.completion',
+      extra: { system_fingerprint: served.version.config.digest },
+      delta: (index, text, infos) => {
+        const delta: Record<string, string> = { content: text };
+        if (!started.has(index)) delta.role = 'assistant';
+        started.add(index);
+        const logprobs = wantLogprobs ? chatLogprobs(served, infos) : null;
+        return { index, delta, logprobs, finish_reason: null };
+      },
+      finish: (r) => ({
+        index: r.index,
+        delta: started.has(r.index) ? {} : { role: 'assistant', content: '' },
+        logprobs: null,
+        finish_reason: r.finishReason,
+      }),
+      whole: (r) => ({
+        index: r.index,
+        message: { role: 'assistant', content: r.text },
+        logprobs: wantLogprobs ? chatLogprobs(served, r.logprobs) : null,
+        finish_reason: r.finishReason,
+      }),
+    },
   });
 }

@@ -3,10 +3,9 @@
  * `echo` and `logprobs` the prompt tokens are scored too, and `max_tokens: 0` only scores.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { HttpContext, ServedModel } from './context';
-import { badRequest, sendJson } from './errors';
-import { generate, usageOf, type ChoiceResult, type PromptJob, type TokenInfo } from './generate';
+import { badRequest } from './errors';
+import type { ChoiceResult, PromptJob, TokenInfo } from './generate';
 import {
   completionLogprobs,
   concatLogprobs,
@@ -17,7 +16,7 @@ import {
 } from './logprobs';
 import { findModel, fitContext, requestOptions } from './request-params';
 import { completionSchema, parseBody, type CompletionBody } from './schemas';
-import { failStream, SseWriter } from './sse';
+import { serve } from './serve';
 
 interface Prompt {
   ids: number[];
@@ -106,79 +105,59 @@ export async function handleCompletions(
       naming,
     });
 
-  const id = `cmpl-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
-  const model = params.model;
-  const sse = params.stream === true ? new SseWriter(res) : null;
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
-    id,
-    object: 'text_completion',
-    created,
-    model,
-    choices,
-    ...extra,
-  });
-  let results: ChoiceResult[];
-  try {
-    results = await generate({
-      served,
-      prompts: jobs,
-      ...requestOptions(ctx, served, params),
-      n,
-      logprobs,
-      promptLogprobs: scoring ? logprobs : null,
-      signal,
-      onPrompt:
-        sse && echo
-          ? (index, scores) => {
-              const prompt = promptOf(index);
-              const lp =
-                scores === null ? null : promptLogprobs(served, { prompt, scores, naming });
-              sse.send(chunk([{ index, text: prompt.echo, logprobs: lp, finish_reason: null }]));
-            }
-          : undefined,
-      onDelta: sse
-        ? (index, text, infos) => {
-            const lp = logprobs === null ? null : generatedLogprobs(index, infos);
-            sse.send(chunk([{ index, text, logprobs: lp, finish_reason: null }]));
-          }
-        : undefined,
-    });
-  } catch (err) {
-    failStream(sse, err);
-    return;
-  }
-  const usage = usageOf(jobs, results);
-  if (sse) {
-    for (const r of results) {
-      sse.send(
-        chunk([{ index: r.index, text: '', logprobs: null, finish_reason: r.finishReason }]),
-      );
-    }
-    if (params.stream_options?.include_usage) sse.send(chunk([], { usage }));
-    sse.done();
-    return;
-  }
   const choiceLogprobs = (r: ChoiceResult): CompletionLogprobs | null => {
     if (logprobs === null) return null;
     const generated = generatedLogprobs(r.index, r.logprobs);
     if (!scoring) return generated;
+    const prompt = promptOf(r.index);
     return concatLogprobs(
-      promptLogprobs(served, { prompt: promptOf(r.index), scores: r.promptLogprobs ?? [], naming }),
+      promptLogprobs(served, { prompt, scores: r.promptLogprobs ?? [], naming }),
       generated,
     );
   };
-  sendJson(
+  await serve({
     res,
-    200,
-    chunk(
-      results.map((r) => ({
+    signal,
+    served,
+    model: params.model,
+    jobs,
+    stream: params.stream === true,
+    includeUsage: params.stream_options?.include_usage === true,
+    options: {
+      ...requestOptions(ctx, served, params),
+      n,
+      logprobs,
+      promptLogprobs: scoring ? logprobs : null,
+    },
+    format: {
+      idPrefix: 'cmpl',
+      chunkObject: 'text_completion',
+      object: 'text_completion',
+      extra: {},
+      // Streamed echo: the whole prompt (with its scores) as each choice's first chunk.
+      ...(echo
+        ? {
+            prompt: (index: number, scores: TokenInfo[] | null) => {
+              const prompt = promptOf(index);
+              const lp =
+                scores === null ? null : promptLogprobs(served, { prompt, scores, naming });
+              return { index, text: prompt.echo, logprobs: lp, finish_reason: null };
+            },
+          }
+        : {}),
+      delta: (index, text, infos) => ({
+        index,
+        text,
+        logprobs: logprobs === null ? null : generatedLogprobs(index, infos),
+        finish_reason: null,
+      }),
+      finish: (r) => ({ index: r.index, text: '', logprobs: null, finish_reason: r.finishReason }),
+      whole: (r) => ({
         index: r.index,
         text: echoText(r.index) + r.text,
         logprobs: choiceLogprobs(r),
         finish_reason: r.finishReason,
-      })),
-      { usage },
-    ),
-  );
+      }),
+    },
+  });
 }

@@ -223,7 +223,16 @@ describe('model repository', () => {
     const onBeta = traffic(worker, 'beta');
     const long = complete(worker, 'alpha/1', 200);
     const longer = complete(worker, 'alpha/2', 200, { stream: true });
-    await new Promise((r) => setTimeout(r, 30));
+    // Both generations must be running before the unload (a fixed sleep raced under load).
+    for (let running = 0; running < 2;) {
+      const health = (await (await fetch(`${worker.baseUrl}/health`)).json()) as {
+        models: { id: string; slots_in_use: number }[];
+      };
+      running = health.models
+        .filter((m) => m.id.startsWith('alpha/'))
+        .reduce((n, m) => n + m.slots_in_use, 0);
+      if (running < 2) await new Promise((r) => setTimeout(r, 5));
+    }
     const unload = await postJson(worker.baseUrl, '/v2/repository/models/alpha/unload', '');
     expect(unload.status).toBe(200);
     expect((await long).status).toBe(200);

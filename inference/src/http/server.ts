@@ -89,8 +89,9 @@ async function route(
     case '/v1/models':
       return handleModels(ctx, res);
     case '/metrics': {
-      const text = ctx.metrics.registry.render();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      const { registry } = ctx.metrics;
+      const text = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
       return;
     }
@@ -99,11 +100,33 @@ async function route(
   }
 }
 
+const GET_ROUTES = new Set([
+  '/health',
+  '/v2/health/live',
+  '/v2/health/ready',
+  '/v1/models',
+  '/metrics',
+]);
+
+/** The route pattern a URL matched, as a metric label (never the raw path: ids vary). */
+function routeLabel(rawUrl: string | undefined): string {
+  const url = (rawUrl ?? '/').split('?')[0] ?? '/';
+  if (url in POST_ROUTES || GET_ROUTES.has(url) || url === '/v2/repository/index') return url;
+  const repo = REPOSITORY_MODEL.exec(url);
+  if (repo) return `/v2/repository/models/{name}/${repo[2]}`;
+  if (MODEL_READY.test(url)) return '/v2/models/{name}/ready';
+  return 'unmatched';
+}
+
 export function createWorkerServer(ctx: HttpContext): Server {
   const server = createServer((req, res) => {
     const abort = new AbortController();
     res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
+      const finished = res.writableFinished;
+      if (!finished) abort.abort();
+      // 499 (as nginx logs it): the client closed the connection before the answer ended.
+      const status = finished ? String(res.statusCode) : '499';
+      ctx.metrics.requests.inc({ route: routeLabel(req.url), status });
     });
     route(ctx, req, res, abort.signal)
       .catch((err: unknown) => {

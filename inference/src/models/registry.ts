@@ -83,6 +83,9 @@ export class ModelRegistry {
   }
 
   /** Instances replaced or unloaded that still finish their generations. */
+  /** Engine threads loading now (stopped at once by a shutdown). */
+  private readonly starting = new Set<EngineClient>();
+
   get drainingCount(): number {
     return this.draining.size;
   }
@@ -168,6 +171,8 @@ export class ModelRegistry {
   /** Shutdown: ends every engine thread, draining ones included, cancelling what still runs. */
   async stopAll(): Promise<void> {
     this.stopping = true; // drains stop waiting: the shutdown grace has already been given
+    // Engines still loading (a signal during boot) end too, rather than finish loading first.
+    await Promise.all([...this.starting].map((engine) => engine.stop()));
     await Promise.all([...this.draining]);
     await Promise.all(this.serving().map((s) => s.engine.stop()));
   }
@@ -243,11 +248,14 @@ export class ModelRegistry {
     );
     const served: ServedModel = { version, tokenizer, engine, precision, precisionNote: note };
     this.opts.onInstance?.(served);
+    this.starting.add(engine);
     try {
       await engine.start();
     } catch (err) {
       await engine.stop();
       throw err;
+    } finally {
+      this.starting.delete(engine);
     }
     return served;
   }
