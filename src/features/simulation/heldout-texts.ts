@@ -35,9 +35,10 @@ interface CorpusSpec {
 const EXPORT = `
 import json, sys
 sys.path.insert(0, ${JSON.stringify(TRAINING)})
+out, sys.stdout = sys.stdout, sys.stderr  # the loader's progress lines go to stderr
 import corpus
 docs, _ = corpus.load_documents()
-json.dump([{"id": d.id, "text": d.text} for d in docs if d.split == "heldout"], sys.stdout)
+json.dump([{"id": d.id, "text": d.text} for d in docs if d.split == "heldout"], out)
 `;
 
 export async function loadHeldoutTexts(

@@ -6,7 +6,7 @@
 import { WRITER_BEHAVIOUR, type BehaviourParams } from './behaviour';
 import { seededOrder } from './random';
 import type { WriterTransport } from './transport';
-import { emptyTally, Writer, type ArmTally, type Document, type Tally } from './writer';
+import { emptyTally, Slots, Writer, type ArmTally, type Document, type Tally } from './writer';
 
 export interface PopulationOptions {
   seed: string;
@@ -18,11 +18,20 @@ export interface PopulationOptions {
   params?: BehaviourParams;
   /** Prefix of the unit ids (the experiment unit and the owner of the feedback). */
   unitPrefix?: string;
+  /** Suggestion requests in flight at once across the population (default: one per writer). */
+  maxInFlight?: number;
+}
+
+/** Each writer's share of `documents`, dealt in a seeded order (writer i gets every n-th). */
+export function deal(documents: readonly Document[], seed: string, writers: number): Document[][] {
+  const dealt = seededOrder(documents, seed, (d) => d.id);
+  return Array.from({ length: writers }, (_, i) => dealt.filter((_, j) => j % writers === i));
 }
 
 export function makePopulation(o: PopulationOptions): Writer[] {
   const params = o.params ?? WRITER_BEHAVIOUR;
-  const dealt = seededOrder(o.documents, o.seed, (d) => d.id);
+  const shares = deal(o.documents, o.seed, o.writers);
+  const slots = o.maxInFlight ? new Slots(o.maxInFlight) : undefined;
   return Array.from({ length: o.writers }, (_, i) => {
     const writerId = `w${String(i).padStart(3, '0')}`;
     return new Writer({
@@ -30,10 +39,11 @@ export function makePopulation(o: PopulationOptions): Writer[] {
       writerId,
       unitId: `${o.unitPrefix ?? 'sim'}-${o.seed}-${writerId}`,
       featureId: o.featureId,
-      documents: dealt.filter((_, j) => j % o.writers === i),
+      documents: shares[i]!,
       params,
       transport: o.transport,
       captureText: o.captureText,
+      slots,
     });
   });
 }
@@ -43,6 +53,8 @@ export async function writePhase(
   writers: readonly Writer[],
   options: {
     deadline: number;
+    /** Another reason to stop (checked between words). */
+    stop?: () => boolean;
     /** Each writer stops after this many documents. */
     documentsPerWriter?: number;
     onTick?: (tally: Tally) => void;
@@ -50,12 +62,17 @@ export async function writePhase(
   },
 ): Promise<Tally> {
   const tally = emptyTally();
-  const stop = () => Date.now() >= options.deadline;
+  const stop = () => Date.now() >= options.deadline || (options.stop?.() ?? false);
   const timer = options.onTick
     ? setInterval(() => options.onTick?.(tally), options.tickMs ?? 5000)
     : undefined;
   try {
-    await Promise.all(writers.map((w) => w.writeUntil(stop, tally, options.documentsPerWriter)));
+    await Promise.all(
+      writers.map((w) => {
+        w.state = 'typing';
+        return w.writeUntil(stop, tally, options.documentsPerWriter);
+      }),
+    );
   } finally {
     clearInterval(timer);
   }

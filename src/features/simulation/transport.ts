@@ -22,7 +22,10 @@ export interface WriterTransport {
     input: { featureId: string; unitId: string; textBefore: string; textAfter: string },
     signal: AbortSignal,
   ): Promise<SuggestionAnswer>;
-  ingest(batch: { unitId: string; events: FeedbackEventInput[] }): Promise<IngestResult>;
+  ingest(
+    batch: { unitId: string; events: FeedbackEventInput[] },
+    signal?: AbortSignal,
+  ): Promise<IngestResult>;
 }
 
 /** The HTTP status of a failed call (tRPC client errors carry it in `data.httpStatus`). */
@@ -55,6 +58,7 @@ export function httpTransport(options: {
   return {
     complete: (input, signal) =>
       client.mutation('suggestions.complete', input, { signal }) as Promise<SuggestionAnswer>,
-    ingest: (batch) => client.mutation('feedback.ingest', batch) as Promise<IngestResult>,
+    ingest: (batch, signal) =>
+      client.mutation('feedback.ingest', batch, { signal }) as Promise<IngestResult>,
   };
 }

@@ -99,6 +99,15 @@ export function emptyTally(): Tally {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Rejects when `signal` aborts; never settles otherwise. */
+function settledBy(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error('aborted'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
 const BATCH = 100;
 
 export interface WriterOptions {
@@ -111,7 +120,36 @@ export interface WriterOptions {
   transport: WriterTransport;
   /** The feature's `trainingData` setting: report the kept and typed-instead text. */
   captureText: boolean;
+  /**
+   * Requests in flight across the population, at most (not everybody pauses at the same instant;
+   * writers on a virtual clock would otherwise ask far faster than people do). The wait for a
+   * slot is not part of the latency the writer experiences.
+   */
+  slots?: Slots;
 }
+
+/** A counting semaphore. */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+export type WriterState = 'typing' | 'asking' | 'sending' | 'done';
 
 export class Writer {
   private step = 0;
@@ -120,11 +158,22 @@ export class Writer {
   private clock = 0;
   private readonly tracked: TrackedAccept[] = [];
   private readonly queue: FeedbackEventInput[] = [];
+  state: WriterState = 'typing';
 
-  constructor(private readonly o: WriterOptions) {}
+  constructor(private o: WriterOptions) {}
 
   get id(): string {
     return this.o.writerId;
+  }
+
+  get unitId(): string {
+    return this.o.unitId;
+  }
+
+  /** The same person goes on to other texts (their step counter, clock and page carry on). */
+  writeNext(documents: readonly Document[]): void {
+    this.o = { ...this.o, documents };
+    this.docIndex = 0;
   }
 
   /**
@@ -137,6 +186,7 @@ export class Writer {
       this.docIndex++;
       await this.writeDocument(doc, stop, tally);
     }
+    this.state = 'done';
   }
 
   private arm(tally: Tally, model: string): ArmTally {
@@ -232,14 +282,19 @@ export class Writer {
   ): Promise<
     { aborted: true } | { aborted: false; answer: SuggestionAnswer; latencyMs: number } | null
   > {
+    const release = (await this.o.slots?.acquire()) ?? (() => {});
+    this.state = 'asking';
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), patience);
     const started = performance.now();
     try {
-      const answer = await this.o.transport.complete(
+      const request = this.o.transport.complete(
         { featureId: this.o.featureId, unitId: this.o.unitId, textBefore, textAfter: '' },
         controller.signal,
       );
+      // The abort ends the wait even if the client library never settles an aborted call
+      // (seen with @trpc/client: an abort racing the response left the promise pending).
+      const answer = await Promise.race([request, settledBy(controller.signal)]);
       return { aborted: false, answer, latencyMs: performance.now() - started };
     } catch (error) {
       if (controller.signal.aborted) return { aborted: true };
@@ -250,14 +305,22 @@ export class Writer {
       return null;
     } finally {
       clearTimeout(timer);
+      release();
+      this.state = 'typing';
     }
   }
 
   /** Sends a batch like the page's queue: retried on network errors, 5xx and 429; dropped on other 4xx. */
   private async flush(events: FeedbackEventInput[], tally: Tally): Promise<void> {
-    for (let attempt = 0; attempt < 8; attempt++) {
+    this.state = 'sending';
+    for (let attempt = 0; attempt < 6; attempt++) {
       try {
-        const result = await this.o.transport.ingest({ unitId: this.o.unitId, events });
+        const signal = AbortSignal.timeout(30_000);
+        const result = await Promise.race([
+          this.o.transport.ingest({ unitId: this.o.unitId, events }, signal),
+          settledBy(signal),
+        ]);
+        this.state = 'typing';
         tally.eventsSent += result.accepted + result.duplicates;
         tally.eventsRejected += result.rejected.length;
         return;
@@ -265,6 +328,7 @@ export class Writer {
         const status = statusOf(error);
         if (status !== undefined && status >= 400 && status < 500 && ![408, 429].includes(status)) {
           tally.eventsRejected += events.length;
+          this.state = 'typing';
           return;
         }
         if (status === 429) tally.throttled++;
@@ -272,5 +336,6 @@ export class Writer {
       }
     }
     tally.eventsRejected += events.length;
+    this.state = 'typing';
   }
 }
