@@ -78,6 +78,8 @@ const serverEnvSchema = z.object({
   RATE_LIMIT_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(3000),
   /** The same per unit id, and per signed-in user. */
   RATE_LIMIT_PER_UNIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(1200),
+  /** Sign-in attempts per client address and minute (slows password guessing). */
+  SIGN_IN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
   /** Proxies in front of the app whose X-Forwarded-For entries are trusted (0: none). */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   /** Let people who are not signed in use /write and the end-user endpoints. */

@@ -4,6 +4,7 @@ import { useRouter, useSearchParams } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import { Field, formText, TextInput } from '~/components/form-fields';
 import { authClient } from '../auth-client';
+import { safeNextPath } from '../next-path';
 
 export function SignInForm() {
   const router = useRouter();
@@ -27,8 +28,7 @@ export function SignInForm() {
       );
       return;
     }
-    const next = params.get('next');
-    router.replace(next?.startsWith('/') && !next.startsWith('//') ? next : '/console');
+    router.replace(safeNextPath(params.get('next')));
     router.refresh();
   }
 

@@ -11,6 +11,8 @@ export interface AuthConfig {
   baseURL: string;
   /** Other origins the browser may use for this same server (localhost vs 127.0.0.1). */
   trustedOrigins?: string[];
+  /** Sign-in attempts per client address and minute (default 10). */
+  signInAttemptsPerMinute?: number;
 }
 
 /**
@@ -32,12 +34,19 @@ export function createAuth(db: Db, config: AuthConfig) {
     telemetry: { enabled: false },
     // Per client IP. Sign-in attempts are limited to slow password guessing without locking out
     // a team that signs in from one office address.
-    rateLimit: { window: 60, max: 200, customRules: { '/sign-in/email': { window: 60, max: 10 } } },
+    rateLimit: {
+      window: 60,
+      max: 200,
+      customRules: {
+        '/sign-in/email': { window: 60, max: config.signInAttemptsPerMinute ?? 10 },
+      },
+    },
     plugins: [
       admin({
         roles: { admin: adminAc, editor: userAc, viewer: userAc },
         defaultRole: 'viewer',
         adminRoles: ['admin'],
+        bannedUserMessage: 'This account is disabled; ask an admin to enable it.',
       }),
       nextCookies(),
     ],

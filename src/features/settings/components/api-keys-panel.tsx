@@ -1,7 +1,7 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { buttonClass, Field, formText, RoleSelect, TextInput } from '~/components/form-fields';
 import type { Role } from '~/features/auth/roles';
 import { useTRPC } from '~/trpc/client';
@@ -11,12 +11,17 @@ export function ApiKeysPanel({ role }: { role: Role }) {
   const queryClient = useQueryClient();
   const keys = useQuery(trpc.settings.apiKeys.list.queryOptions());
   const [shown, setShown] = useState<string | null>(null);
+  const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
+  const form = useRef<HTMLFormElement>(null);
   const refresh = () =>
     queryClient.invalidateQueries({ queryKey: trpc.settings.apiKeys.list.queryKey() });
   const create = useMutation(
     trpc.settings.apiKeys.create.mutationOptions({
       onSuccess: (r) => {
         setShown(r.key);
+        setCopied(null);
+        // Ready for the next key; the one just made stays shown below until the page is left.
+        form.current?.reset();
         void refresh();
       },
     }),
@@ -27,13 +32,24 @@ export function ApiKeysPanel({ role }: { role: Role }) {
 
   function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    create.mutate({ name: formText(form, 'name'), role: form.get('role') as Role });
+    const data = new FormData(event.currentTarget);
+    create.mutate({ name: formText(data, 'name'), role: data.get('role') as Role });
+  }
+
+  async function copyKey(key: string) {
+    // The Clipboard API needs a secure context (HTTPS or localhost); say so when it is refused.
+    try {
+      await navigator.clipboard.writeText(key);
+      setCopied('copied');
+    } catch {
+      setCopied('failed');
+    }
   }
 
   return (
     <div className="max-w-3xl space-y-6">
       <form
+        ref={form}
         onSubmit={onCreate}
         className="flex items-end gap-3 rounded-lg bg-white p-4 ring-1 ring-slate-200"
       >
@@ -57,9 +73,19 @@ export function ApiKeysPanel({ role }: { role: Role }) {
       {shown && (
         <div role="status" className="rounded-lg bg-amber-50 p-4 text-sm ring-1 ring-amber-200">
           <p className="font-medium">Copy this key now; it will not be shown again.</p>
-          <code data-testid="new-api-key" className="mt-2 block break-all">
-            {shown}
-          </code>
+          <div className="mt-2 flex items-start gap-3">
+            <code data-testid="new-api-key" className="block flex-1 break-all">
+              {shown}
+            </code>
+            <button type="button" className={buttonClass} onClick={() => void copyKey(shown)}>
+              {copied === 'copied' ? 'Copied' : 'Copy'}
+            </button>
+          </div>
+          {copied === 'failed' && (
+            <p className="mt-2 text-red-600">
+              The browser refused the clipboard here; select the key and copy it by hand.
+            </p>
+          )}
         </div>
       )}
       <table className="w-full bg-white text-left text-sm ring-1 ring-slate-200">

@@ -1,10 +1,11 @@
 'use client';
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { buttonClass, Field, formText, RoleSelect, TextInput } from '~/components/form-fields';
 import type { Role } from '~/features/auth/roles';
 import { useTRPC } from '~/trpc/client';
+import { UserRow } from './user-row';
 
 export function UsersPanel({ currentUserId }: { currentUserId: string }) {
   const trpc = useTRPC();
@@ -15,23 +16,25 @@ export function UsersPanel({ currentUserId }: { currentUserId: string }) {
   const create = useMutation(
     trpc.settings.users.create.mutationOptions({ onSuccess: () => void refresh() }),
   );
-  const setRole = useMutation(
-    trpc.settings.users.setRole.mutationOptions({ onSuccess: () => void refresh() }),
-  );
+  const [rowError, setRowError] = useState<string | null>(null);
 
   function onCreate(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    create.mutate({
-      name: formText(form, 'name'),
-      email: formText(form, 'email'),
-      password: formText(form, 'password'),
-      role: form.get('role') as Role,
-    });
-    event.currentTarget.reset();
+    const formElement = event.currentTarget;
+    create.mutate(
+      {
+        name: formText(form, 'name'),
+        email: formText(form, 'email'),
+        password: formText(form, 'password'),
+        role: form.get('role') as Role,
+      },
+      // Cleared only once the user exists: a refused form keeps what was typed.
+      { onSuccess: () => formElement.reset() },
+    );
   }
 
-  const error = create.error ?? setRole.error;
+  const error = create.error?.message ?? rowError;
   return (
     <div className="max-w-3xl space-y-6">
       <form
@@ -58,7 +61,7 @@ export function UsersPanel({ currentUserId }: { currentUserId: string }) {
       </form>
       {error && (
         <p role="alert" className="text-sm text-red-600">
-          {error.message}
+          {error}
         </p>
       )}
       <table className="w-full bg-white text-left text-sm ring-1 ring-slate-200">
@@ -67,24 +70,19 @@ export function UsersPanel({ currentUserId }: { currentUserId: string }) {
             <th className="p-2">Name</th>
             <th className="p-2">Email</th>
             <th className="p-2">Role</th>
+            <th className="p-2">Status</th>
+            <th className="p-2" />
           </tr>
         </thead>
         <tbody>
           {users.data?.map((u) => (
-            <tr key={u.id} className="border-t border-slate-100">
-              <td className="p-2">{u.name}</td>
-              <td className="p-2">{u.email}</td>
-              <td className="p-2">
-                {u.id === currentUserId ? (
-                  u.role
-                ) : (
-                  <RoleSelect
-                    value={u.role}
-                    onChange={(role) => setRole.mutate({ userId: u.id, role })}
-                  />
-                )}
-              </td>
-            </tr>
+            <UserRow
+              key={u.id}
+              user={u}
+              isMe={u.id === currentUserId}
+              onChanged={() => void refresh()}
+              onError={setRowError}
+            />
           ))}
         </tbody>
       </table>

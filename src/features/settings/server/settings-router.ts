@@ -3,9 +3,18 @@ import { auth } from '~/features/auth/server/app-auth';
 import { ROLES } from '~/features/auth/roles';
 import { adminProcedure, createTRPCRouter, signedInProcedure } from '~/server/trpc';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-key-service';
-import { createUser, listUsers, setUserRole } from './user-service';
+import {
+  createUser,
+  listUsers,
+  removeUser,
+  resetUserPassword,
+  setUserDisabled,
+  setUserRole,
+} from './user-service';
 
 const role = z.enum(ROLES);
+const userId = z.string().trim().min(1, 'Name a user by id').max(100);
+const password = z.string().min(12, 'Use at least 12 characters').max(256);
 
 export const settingsRouter = createTRPCRouter({
   apiKeys: createTRPCRouter({
@@ -38,13 +47,22 @@ export const settingsRouter = createTRPCRouter({
         z.object({
           name: z.string().trim().min(1).max(120),
           email: z.string().trim().email(),
-          password: z.string().min(12, 'Use at least 12 characters').max(256),
+          password,
           role,
         }),
       )
       .mutation(({ ctx, input }) => createUser(ctx.db, auth(), ctx.user.id, input)),
     setRole: adminProcedure
-      .input(z.object({ userId: z.string().min(1), role }))
+      .input(z.object({ userId, role }))
       .mutation(({ ctx, input }) => setUserRole(ctx.db, ctx.user.id, input.userId, input.role)),
+    setDisabled: adminProcedure
+      .input(z.object({ userId, disabled: z.boolean() }))
+      .mutation(({ ctx, input }) => setUserDisabled(ctx.db, auth(), ctx.user.id, input)),
+    remove: adminProcedure
+      .input(z.object({ userId }))
+      .mutation(({ ctx, input }) => removeUser(ctx.db, auth(), ctx.user.id, input.userId)),
+    resetPassword: adminProcedure
+      .input(z.object({ userId, password }))
+      .mutation(({ ctx, input }) => resetUserPassword(ctx.db, auth(), ctx.user.id, input)),
   }),
 });
