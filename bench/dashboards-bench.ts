@@ -119,6 +119,7 @@ const TABLE_OF = {
 /** Ingest with and without the rollup triggers (the experiments' triggers stay on in both). */
 async function triggerCost(targets: TrafficTarget[], start: Date) {
   const times: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  const cpu: Record<'on' | 'off', number[]> = { on: [], off: [] };
   let rows = 0;
   for (let round = 0; round < 3; round++)
     for (const mode of ['on', 'off'] as const) {
@@ -136,11 +137,13 @@ async function triggerCost(targets: TrafficTarget[], start: Date) {
         await pool.query(
           `ALTER TABLE ${TABLE_OF[t as keyof typeof TABLE_OF]} ${mode === 'on' ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`,
         );
+      const cpu0 = postgresCpuMs(port);
       const [, ms] = await timed(async () => {
         await insertRows('generation', traffic.generations, GENERATION_CASTS, 200);
         await insertRows('feedback_event', feedback, EVENT_CASTS, 400);
       });
       times[mode].push(ms);
+      cpu[mode].push(postgresCpuMs(port) - cpu0);
       rows = traffic.generations.length + feedback.length;
     }
   for (const t of ROLLUP_TRIGGERS)
@@ -148,7 +151,13 @@ async function triggerCost(targets: TrafficTarget[], start: Date) {
   await pool.query(
     'TRUNCATE generation, feedback_event, rollup_queue, experiment_fold_queue CASCADE',
   );
-  return { on: median(times.on), off: median(times.off), rows };
+  return {
+    on: median(times.on),
+    off: median(times.off),
+    cpuOn: median(cpu.on),
+    cpuOff: median(cpu.off),
+    rows,
+  };
 }
 
 async function fold(totalQueued: number) {
@@ -226,8 +235,10 @@ try {
 
   const triggers = await triggerCost(targets, start);
   console.log(
-    `ingest of ${fmt(triggers.rows)} rows in multi-row INSERTs: ${fmt(triggers.on)} ms with the rollup triggers, ` +
-      `${fmt(triggers.off)} ms without → ×${(triggers.on / triggers.off).toFixed(2)} (median of 3 each)`,
+    `ingest of ${fmt(triggers.rows)} rows in multi-row INSERTs (median of 3 each): with the rollup triggers ` +
+      `${fmt(triggers.on)} ms, ${fmt(triggers.cpuOn)} ms PostgreSQL CPU; without ${fmt(triggers.off)} ms, ` +
+      `${fmt(triggers.cpuOff)} ms CPU → ×${(triggers.on / triggers.off).toFixed(2)} by the clock, ` +
+      `×${(triggers.cpuOn / triggers.cpuOff).toFixed(2)} in CPU`,
   );
 
   // Set-based seed, chunk by chunk, until BENCH_EVENTS events are stored.

@@ -36,11 +36,8 @@ export function RecentGenerationsTable() {
             <td className="p-2">{g.modelVersion ?? '—'}</td>
             <td className="max-w-xs truncate p-2 font-mono text-xs">{g.output || '∅'}</td>
             <td className="p-2 text-right tabular-nums">{Math.round(g.latencyMs)} ms</td>
-            <td className="p-2">
-              {g.events
-                .filter((e) => e.type !== 'retention')
-                .map((e) => e.type)
-                .join(' → ') || '—'}
+            <td className="p-2" data-testid="suggestion-outcome">
+              {g.outcome}
             </td>
           </tr>
         ))}
