@@ -10,6 +10,7 @@ const sections: { href: string; label: string; role: Role }[] = [
   { href: '/console/experiments', label: 'Experiments', role: 'viewer' },
   { href: '/console/dashboards', label: 'Dashboards', role: 'viewer' },
   { href: '/console/datasets', label: 'Datasets', role: 'viewer' },
+  { href: '/console/evals', label: 'Evals', role: 'viewer' },
   { href: '/console/settings', label: 'Settings', role: 'viewer' },
 ];
 

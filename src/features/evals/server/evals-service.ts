@@ -7,7 +7,10 @@
  */
 import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
 import { getDataset } from '~/features/datasets/server/datasets-queries';
-import type { DatasetsOptions } from '~/features/datasets/server/datasets-service';
+import {
+  WATERMARK_SETTLE_MS,
+  type DatasetsOptions,
+} from '~/features/datasets/server/datasets-service';
 import { parseModelId } from '~/features/models/server/model-registry-service';
 import type { BackendPool } from '~/features/suggestions/server/backend-pool';
 import {
@@ -34,7 +37,7 @@ import { Candidate, CandidateUnavailable } from './candidate';
 import { hasGenerationExamples, loadExamples } from './eval-examples';
 
 /** Generations are written in batches: a watermark this far back has all its rows (as datasets). */
-export const GENERATIONS_SETTLE_MS = 2 * 60_000;
+const GENERATIONS_SETTLE_MS = WATERMARK_SETTLE_MS;
 
 export interface EvalRunOptions {
   /** The backends the candidate is reached through (the gateway's pool in the app). */
