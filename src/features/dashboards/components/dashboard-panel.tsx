@@ -9,7 +9,7 @@ import type { DashboardFiltersInput } from '../filters';
 import { LatencyBucketChart, TierShareChart, VersionLines } from './dashboard-charts';
 
 const HOUR = 3_600_000;
-const RANGES = { '24h': 24, '3d': 72, '7d': 168, '30d': 720, '90d': 2160 } as const;
+const RANGES = { '24h': 24, '3d': 72, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 } as const;
 type RangeKey = keyof typeof RANGES;
 
 const SUMMARY_METRICS: MetricId[] = [

@@ -79,7 +79,12 @@ describeOnEachDatabase('dashboards router', ({ db }) => {
     const from = new Date(Date.UTC(2026, 10, 2));
     const cases: [unknown, RegExp][] = [
       [{ from, to: new Date(Date.UTC(2026, 10, 1)) }, /inverted/],
-      [{ from, to: new Date(Date.UTC(2027, 10, 1)) }, /longer than/],
+      [{ from, to: new Date(Date.UTC(2027, 10, 4)) }, /longer than 366 days/],
+      [{ from: new Date(-8.64e15), to: from }, /before 2000-01-01/],
+      [{ from, to: new Date(8.64e15) }, /after 2200-01-01/],
+      [{ from, to: Number.NaN }, /Expected a date/],
+      [{ from, to: new Date(Date.UTC(2026, 10, 3)), tier: 'gold' }, /tier/],
+      [{ from, to: new Date(Date.UTC(2026, 10, 3)), modelVersionIds: 'v1' }, /modelVersionIds/],
       [{ from, to: 'not a date' }, /to/],
       [{ from, to: from, colour: 'red' }, /colour|Unrecognized/],
       [
@@ -102,6 +107,15 @@ describeOnEachDatabase('dashboards router', ({ db }) => {
         message: expect.stringMatching(message),
       });
     }
+    // A whole year is allowed: it reads day rollups (whole UTC days), not hours or raw rows.
+    const year = await caller.dashboards.metrics({
+      from: new Date(Date.UTC(2025, 10, 2)),
+      to: new Date(Date.UTC(2026, 10, 2)),
+    });
+    expect(year).toMatchObject({
+      granularity: 'day',
+      range: { from: new Date(Date.UTC(2025, 10, 2)), to: new Date(Date.UTC(2026, 10, 2)) },
+    });
     const anonymous = createCaller(contextFor(db(), null));
     await expect(anonymous.dashboards.metrics({ from, to: new Date() })).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
