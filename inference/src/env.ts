@@ -73,6 +73,10 @@ const schema = z.object({
   WORKER_PRECISION: z.enum(['fp32', 'int8']).default('fp32'),
   /** Longest wait for in-flight generations when a version is unloaded or replaced (ms). */
   WORKER_UNLOAD_DRAIN_MS: intFrom(0, 3_600_000, 30_000),
+  /** OTLP/HTTP base URL: set, the worker exports its spans there; unset, no tracing at all. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** `service.name` of the worker's spans. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('flywheel-worker'),
 });
 
 export type WorkerEnv = z.infer<typeof schema> & { MODEL_REPOSITORY: string };

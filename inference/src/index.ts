@@ -1,4 +1,4 @@
-/** The inference worker. Boot order: env → signals → models (loading) → http → ready. */
+/** The inference worker. Boot order: env → signals → tracing → models (loading) → http. */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readEnv } from './env';
@@ -7,6 +7,8 @@ import { createWorkerMetrics, observeEngine, observeServing } from './http/metri
 import { createWorkerServer } from './http/server';
 import { ModelRegistry } from './models/registry';
 import { installShutdown } from './shutdown';
+import { startTracing } from './tracing/start';
+import type { RequestTracer } from './tracing/types';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
 
   let accepting = true;
   let server: Server | null = null;
+  let tracer: RequestTracer | null = null;
   // Before any model loads: a signal during boot ends the loading threads and exits 0.
   installShutdown({
     registry,
@@ -39,8 +42,19 @@ async function main(): Promise<void> {
     stopAccepting: () => (accepting = false),
     log,
     graceMs: SHUTDOWN_GRACE_MS,
+    beforeExit: async () => {
+      // Bounded: an unreachable collector must not hold the exit.
+      const flushed = tracer?.shutdown().catch(() => undefined);
+      await Promise.race([flushed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
     exit: (code) => process.exit(code),
   });
+  // Only with OTEL_EXPORTER_OTLP_ENDPOINT set; otherwise the SDK is never even imported.
+  tracer = await startTracing({
+    endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: env.OTEL_SERVICE_NAME,
+  });
+  if (tracer) log('info', `tracing to ${env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
 
   // Engines load in their threads while the HTTP server comes up (so liveness answers). A
   // version that fails is reported on /health and /v1/models; the others serve regardless.
@@ -53,6 +67,7 @@ async function main(): Promise<void> {
     env,
     ready: () => accepting && booted,
     accepting: () => accepting,
+    tracer,
   };
   const listening = createWorkerServer(ctx);
   await new Promise<void>((resolve, reject) => {

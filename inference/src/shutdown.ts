@@ -14,6 +14,8 @@ export interface ShutdownOptions {
   stopAccepting: () => void;
   log: (level: 'info' | 'error', msg: string) => void;
   graceMs: number;
+  /** Runs after the engines stopped, before exit (spans still buffered are exported). */
+  beforeExit: () => Promise<void>;
   /** Called last (process.exit in the worker). */
   exit: (code: number) => void;
 }
@@ -37,6 +39,7 @@ export function installShutdown(opts: ShutdownOptions): void {
     }
     await registry.stopAll();
     server?.closeAllConnections();
+    await opts.beforeExit();
     opts.log('info', 'stopped');
     opts.exit(0);
   };

@@ -12,6 +12,7 @@ import type {
   FinishReason,
   FromEngine,
   GenerationRequest,
+  SequenceStats,
   StepStats,
   ToEngine,
 } from './protocol';
@@ -21,7 +22,7 @@ export interface GenerationListener {
   onTokens(tokens: number[], logprobs: EmittedLogprob[] | null): void;
   /** Scores of the next prompt tokens (requests with `promptLogprobs`), before any token. */
   onPromptLogprobs?(logprobs: EmittedLogprob[]): void;
-  onDone(reason: FinishReason, message?: string): void;
+  onDone(reason: FinishReason, message?: string, stats?: SequenceStats): void;
 }
 
 export class OverloadedError extends Error {}
@@ -122,7 +123,7 @@ export class EngineClient {
       if (msg.reason === 'cancelled' && this.stopping && !asked) {
         l?.onDone('error', 'the model was unloaded before this generation finished');
       } else {
-        l?.onDone(msg.reason, msg.message);
+        l?.onDone(msg.reason, msg.message, msg.stats);
       }
     }
   }

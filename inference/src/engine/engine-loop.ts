@@ -34,6 +34,8 @@ export interface EngineOptions {
 export type KvLayout = 'auto' | 'padded' | 'grouped';
 
 const yieldToEvents = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Wall-clock ms with sub-ms precision, comparable with the HTTP thread's. */
+const epochMs = (): number => performance.timeOrigin + performance.now();
 
 export class Engine {
   private readonly queue: RequestQueue<Sequence>;
@@ -138,6 +140,14 @@ export class Engine {
       id: seq.id,
       reason,
       ...(seq.message ? { message: seq.message } : {}),
+      stats: {
+        admittedAt: seq.admittedAt,
+        prefilledAt: seq.prefilledAt,
+        finishedAt: epochMs(),
+        steps: seq.steps,
+        drafted: seq.drafted,
+        accepted: seq.acceptedDraft,
+      },
     });
   }
 
@@ -213,6 +223,7 @@ export class Engine {
   }
 
   private admit(seq: Sequence): void {
+    seq.admittedAt = epochMs();
     if (!this.cache.reserve(seq.id, this.reserveBytes(seq))) {
       seq.finish = 'error';
       seq.message = 'no KV memory available';
@@ -277,6 +288,7 @@ export class Engine {
       if (scores.length > 0) this.emit({ type: 'prompt_logprobs', id: seq.id, logprobs: scores });
     }
     if (seq.kvLength < seq.promptLength) return n;
+    seq.prefilledAt = epochMs();
     if (seq.request.maxTokens === 0) {
       // Scoring only: nothing to sample; the prompt's KV still serves later requests.
       seq.finish = 'length';

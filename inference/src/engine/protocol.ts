@@ -32,6 +32,19 @@ export interface EmittedLogprob {
 
 export type FinishReason = 'stop' | 'length' | 'cancelled' | 'error';
 
+/** Where one generation's time went in the engine (epoch ms), for tracing. */
+export interface SequenceStats {
+  /** Given a batch slot (0: never admitted). */
+  admittedAt: number;
+  /** Prompt prefilled, before the first token was sampled (0: never got there). */
+  prefilledAt: number;
+  finishedAt: number;
+  /** Decode steps (forward passes that verified or sampled this sequence's tokens). */
+  steps: number;
+  drafted: number;
+  accepted: number;
+}
+
 export type ToEngine =
   | { type: 'submit'; request: GenerationRequest }
   | { type: 'cancel'; id: string }
@@ -60,7 +73,7 @@ export type FromEngine =
   | { type: 'tokens'; id: string; tokens: number[]; logprobs: EmittedLogprob[] | null }
   /** Scores of the next prompt tokens, in order (prompt token 1 first), sent per prefill chunk. */
   | { type: 'prompt_logprobs'; id: string; logprobs: EmittedLogprob[] }
-  | { type: 'done'; id: string; reason: FinishReason; message?: string }
+  | { type: 'done'; id: string; reason: FinishReason; message?: string; stats?: SequenceStats }
   | { type: 'step'; stats: StepStats }
   | { type: 'closed' }
   /** Everything emitted in one synchronous stretch of the loop, posted as one message. */

@@ -32,6 +32,12 @@ export class Sequence {
   finish: FinishReason | null = null;
   message: string | undefined;
   cachedTokens = 0;
+  /** Timings and counts for tracing (epoch ms: comparable across threads). */
+  admittedAt = 0;
+  prefilledAt = 0;
+  steps = 0;
+  drafted = 0;
+  acceptedDraft = 0;
   private draftLimit: number;
   /** A caller's prediction is a better draft than n-gram lookup, so it may run longer. */
   private readonly maxDraft: number;
@@ -87,6 +93,9 @@ export class Sequence {
       stream: this.request.stream,
       step: this.generated,
     });
+    this.steps++;
+    this.drafted += draft.length;
+    this.acceptedDraft += result.accepted;
     if (draft.length > 0) {
       // Adaptive draft length: grow on full acceptance, halve on a miss.
       this.draftLimit =

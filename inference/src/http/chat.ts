@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpContext } from './context';
 import { badRequest } from './errors';
 import { chatLogprobs } from './logprobs';
-import { findModel, fitContext, requestOptions } from './request-params';
+import { findModel, fitContext, requestAttributes, requestOptions } from './request-params';
 import { chatSchema, parseBody } from './schemas';
 import { serve } from './serve';
 
@@ -11,7 +11,7 @@ export async function handleChat(
   ctx: HttpContext,
   body: unknown,
   res: ServerResponse,
-  _req: IncomingMessage,
+  req: IncomingMessage,
   signal: AbortSignal,
 ): Promise<void> {
   const params = parseBody(chatSchema, body);
@@ -44,6 +44,10 @@ export async function handleChat(
   const jobs = [{ prompt, maxTokens }];
   await serve({
     res,
+    headers: req.headers,
+    tracer: ctx.tracer,
+    operation: 'chat',
+    requestAttributes: requestAttributes(params, maxTokens),
     signal,
     served,
     model: params.model,

@@ -14,7 +14,7 @@ import {
   type ScoredToken,
   type TokenNaming,
 } from './logprobs';
-import { findModel, fitContext, requestOptions } from './request-params';
+import { findModel, fitContext, requestAttributes, requestOptions } from './request-params';
 import { completionSchema, parseBody, type CompletionBody } from './schemas';
 import { serve } from './serve';
 
@@ -61,7 +61,7 @@ export async function handleCompletions(
   ctx: HttpContext,
   body: unknown,
   res: ServerResponse,
-  _req: IncomingMessage,
+  req: IncomingMessage,
   signal: AbortSignal,
 ): Promise<void> {
   const params = parseBody(completionSchema, body);
@@ -117,6 +117,10 @@ export async function handleCompletions(
   };
   await serve({
     res,
+    headers: req.headers,
+    tracer: ctx.tracer,
+    operation: 'text_completion',
+    requestAttributes: requestAttributes(params, params.max_tokens ?? 16),
     signal,
     served,
     model: params.model,

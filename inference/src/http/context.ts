@@ -1,6 +1,7 @@
 /** What the HTTP layer is given at boot: the model registry, metrics and settings. */
 import type { WorkerEnv } from '../env';
 import type { ModelRegistry } from '../models/registry';
+import type { RequestTracer } from '../tracing/types';
 import type { WorkerMetrics } from './metrics';
 
 export type { ServedModel } from '../models/registry';
@@ -13,4 +14,6 @@ export interface HttpContext {
   ready: () => boolean;
   /** False once shutting down: new work is refused. */
   accepting: () => boolean;
+  /** Spans for generation requests, or null when tracing is off (no OTLP endpoint). */
+  tracer: RequestTracer | null;
 }

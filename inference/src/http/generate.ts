@@ -4,12 +4,13 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { OverloadedError } from '../engine/engine-client';
-import type { EmittedLogprob, FinishReason } from '../engine/protocol';
+import type { EmittedLogprob, FinishReason, SequenceStats } from '../engine/protocol';
 import type { SamplingParams } from '../engine/sampler';
 import { Detokenizer } from '../models/detokenizer';
 import type { ServedModel } from './context';
 import { ApiError } from './errors';
 import type { WorkerMetrics } from './metrics';
+import type { RequestTrace } from '../tracing/types';
 
 /** One prompt of a request; each gets `n` choices (choice index = prompt index × n + j). */
 export interface PromptJob {
@@ -34,6 +35,8 @@ export interface GenerateOptions {
   ignoreEos: boolean;
   signal: AbortSignal;
   metrics: WorkerMetrics;
+  /** The request's trace (null: tracing off, nothing recorded). */
+  trace?: RequestTrace | null;
   /**
    * Streaming: called once per choice before any of its text, when its prompt is admitted
    * (with the prompt tokens' scores, tokens 1.., when `promptLogprobs` is set: null otherwise).
@@ -123,6 +126,7 @@ function runChoice(
     reject = rej;
   });
   const submitted = performance.now();
+  const submittedAt = opts.trace ? performance.timeOrigin + submitted : 0;
   // Outside the promise executor, so an OverloadedError reaches the caller synchronously.
   cancel = served.engine.submit(
     {
@@ -174,8 +178,16 @@ function runChoice(
           opts.onDelta?.(index, text, logprobs ? fresh : []);
         if (detok.stopped) cancel();
       },
-      onDone: (reason: FinishReason, message?: string) => {
+      onDone: (reason: FinishReason, message?: string, stats?: SequenceStats) => {
         metrics.generatedTokens.inc({ model }, detok.tokenCount);
+        opts.trace?.choice({
+          index,
+          submittedAt,
+          stats,
+          promptTokens: job.prompt.length,
+          cachedTokens,
+          completionTokens: detok.tokenCount,
+        });
         if (reason === 'error') {
           reject(
             new ApiError(500, message ?? 'generation failed', 'server_error', 'generation_error'),

@@ -4,6 +4,7 @@ import type { HttpContext, ServedModel } from './context';
 import { ApiError, badRequest } from './errors';
 import type { GenerateOptions } from './generate';
 import { predictionText, type PredictionParam } from './schemas';
+import type { TraceAttributes } from '../tracing/types';
 
 export function findModel(ctx: HttpContext, id: string): ServedModel {
   const entry = ctx.registry.resolve(id);
@@ -39,6 +40,28 @@ export interface CommonParams {
   top_p?: number | null;
   top_k?: number | null;
   stop?: string | string[] | null;
+}
+
+/** The request's parameters as GenAI span attributes (`gen_ai.request.*`), those given only. */
+export function requestAttributes(
+  params: GenerationParams & { stream?: boolean | null },
+  maxTokens: number,
+): TraceAttributes {
+  const attrs: TraceAttributes = {
+    'gen_ai.request.max_tokens': maxTokens,
+    'gen_ai.request.stream': params.stream === true,
+  };
+  const put = (key: string, value: number | null | undefined) => {
+    if (value !== null && value !== undefined) attrs[`gen_ai.request.${key}`] = value;
+  };
+  put('temperature', params.temperature);
+  put('top_p', params.top_p);
+  put('top_k', params.top_k);
+  put('seed', params.seed);
+  if ((params.n ?? 1) !== 1) put('choice.count', params.n);
+  const stops = stopsOf(params);
+  if (stops.length > 0) attrs['gen_ai.request.stop_sequences'] = stops;
+  return attrs;
 }
 
 export interface GenerationParams extends CommonParams {

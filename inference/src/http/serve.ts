@@ -3,11 +3,12 @@
  * SSE chunks or answer one JSON object, with usage. A route says only how its choices look on
  * the wire (`ChoiceFormat`).
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { ServedModel } from './context';
-import { sendJson } from './errors';
+import { sendJson, toApiError } from './errors';
 import {
+  ClientGoneError,
   generate,
   usageOf,
   type ChoiceResult,
@@ -16,6 +17,7 @@ import {
   type TokenInfo,
 } from './generate';
 import { failStream, SseWriter } from './sse';
+import type { RequestTracer, TraceAttributes } from '../tracing/types';
 
 /** How one route's choices and objects look; everything else is shared. */
 export interface ChoiceFormat {
@@ -37,6 +39,12 @@ export interface ChoiceFormat {
 
 export interface ServeRequest {
   res: ServerResponse;
+  /** The caller's headers (W3C trace context). */
+  headers: IncomingHttpHeaders;
+  tracer: RequestTracer | null;
+  /** GenAI operation name, and the request parameters as span attributes. */
+  operation: 'text_completion' | 'chat';
+  requestAttributes: TraceAttributes;
   signal: AbortSignal;
   served: ServedModel;
   /** The model id as the caller named it (echoed in `model`). */
@@ -60,10 +68,18 @@ export async function serve(req: ServeRequest): Promise<void> {
     ...extra,
   });
   const prompt = format.prompt;
+  const trace =
+    req.tracer?.start({
+      headers: req.headers,
+      operation: req.operation,
+      model: req.model,
+      attributes: req.requestAttributes,
+    }) ?? null;
   let results: ChoiceResult[];
   try {
     results = await generate({
       ...req.options,
+      trace,
       served: req.served,
       prompts: req.jobs,
       signal: req.signal,
@@ -74,10 +90,25 @@ export async function serve(req: ServeRequest): Promise<void> {
         : undefined,
     });
   } catch (err) {
+    if (trace) {
+      const e = toApiError(err);
+      const type = err instanceof ClientGoneError ? 'client_disconnected' : (e.code ?? e.type);
+      trace.end({ attributes: {}, error: type });
+    }
     failStream(sse, err);
     return;
   }
   const usage = usageOf(req.jobs, results);
+  trace?.end({
+    attributes: {
+      'gen_ai.response.id': id,
+      'gen_ai.response.model': req.served.version.id,
+      'gen_ai.response.finish_reasons': results.map((r) => r.finishReason),
+      'gen_ai.usage.input_tokens': usage.prompt_tokens,
+      'gen_ai.usage.output_tokens': usage.completion_tokens,
+      'gen_ai.usage.cache_read.input_tokens': usage.prompt_tokens_details.cached_tokens,
+    },
+  });
   if (sse) {
     for (const r of results) sse.send(chunk([format.finish(r)]));
     if (req.includeUsage) sse.send(chunk([], { usage }));
