@@ -68,6 +68,20 @@ export const datasetDefinitionSchema = z
     seed: z.string().trim().min(1).max(100),
     format: z.enum(DATASET_FORMATS),
     gates: qualityGatesSchema.default(qualityGatesSchema.parse({})),
+    /**
+     * Optional, for knowledge distillation: per token of the kept completion, the teacher's
+     * top-k logprobs, scored through the OpenAI-compatible API when the version is built.
+     */
+    teacherLogprobs: z
+      .object({
+        model: z.string().trim().min(1).max(200),
+        k: z.number().int().min(1).max(20).default(5),
+      })
+      .optional(),
+  })
+  .refine((d) => !d.teacherLogprobs || d.format === 'prompt-completion', {
+    message: 'Teacher logprobs score the kept completion: use the prompt-completion format',
+    path: ['teacherLogprobs'],
   })
   .refine((d) => !d.from || !d.to || d.from < d.to, {
     message: '`from` must be before `to`',

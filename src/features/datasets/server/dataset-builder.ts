@@ -12,6 +12,7 @@ import { canonicalJson, sha256Hex, textKey, unitInterval } from '../canonical';
 import type { DatasetDefinition, Split } from '../definition';
 import { scrubPii } from '../pii';
 import { requiredClasses, toCandidate, type SourceEvent, type SourceGeneration } from '../rows';
+import type { TeacherScorer } from './teacher-logprobs';
 
 export interface BuildSink {
   write(split: Split, line: string): Promise<void> | void;
@@ -40,6 +41,8 @@ export interface BuildOptions {
   sink?: BuildSink;
   onProgress?: (scanned: number) => Promise<void> | void;
   pageSize?: number;
+  /** Adds the teacher's top-k logprobs of each kept completion (definition.teacherLogprobs). */
+  teacher?: TeacherScorer;
 }
 
 interface PageRow extends SourceGeneration {
@@ -174,7 +177,12 @@ export async function buildDataset(db: Db, options: BuildOptions): Promise<Build
       }
       kept.add(rowKey);
       promptSplit.set(promptKey, split);
-      const line = `${canonicalJson(row)}\n`;
+      // Scored last, after every gate: the teacher is asked only about rows that are kept.
+      const scored =
+        options.teacher && typeof row.completion === 'string'
+          ? { ...row, ...(await options.teacher.score(prompt, row.completion)) }
+          : row;
+      const line = `${canonicalJson(scored)}\n`;
       hashes[split].update(line);
       const s = stats[split];
       s.rows++;

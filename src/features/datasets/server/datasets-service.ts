@@ -10,6 +10,7 @@ import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
 import { FEATURES, type FeatureDeclaration } from '~/features/suggestions/server/feature-registry';
 import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
+import { env } from '~/server/env';
 import { DomainError, NotFoundError, toPublicError } from '~/server/errors';
 import { datasetCard } from '../card';
 import { canonicalJson } from '../canonical';
@@ -21,8 +22,14 @@ import {
   type DatasetDefinition,
   type DatasetDefinitionInput,
 } from '../definition';
-import { buildDataset, countCandidates, type BuildResult } from './dataset-builder';
+import {
+  buildDataset,
+  countCandidates,
+  type BuildOptions,
+  type BuildResult,
+} from './dataset-builder';
 import { DEFAULT_DATASETS_DIR, folderExists, openFolderWriter } from './dataset-files';
+import { openAiTeacher, TEACHER_COLUMNS, type TeacherScorer } from './teacher-logprobs';
 
 /**
  * Generations are stored through a batching writer with the time they were answered, so the
@@ -35,9 +42,19 @@ export interface DatasetsOptions {
   now?: () => Date;
   /** Generations read so far (the CLI's progress bar; the build row has it too). */
   onProgress?: (scanned: number) => void;
+  /** Where a definition's teacher is served (default: the first INFERENCE_BACKENDS, else the worker). */
+  teacherBaseUrl?: string;
 }
 
 const dirOf = (o: DatasetsOptions) => o.dir ?? DEFAULT_DATASETS_DIR;
+
+function teacherFor(definition: DatasetDefinition, o: DatasetsOptions): TeacherScorer | undefined {
+  if (!definition.teacherLogprobs) return undefined;
+  const config = env();
+  const baseUrl =
+    o.teacherBaseUrl ?? config.INFERENCE_BACKENDS[0] ?? `http://127.0.0.1:${config.WORKER_PORT}`;
+  return openAiTeacher({ baseUrl, ...definition.teacherLogprobs });
+}
 
 /** Whether a feature lets its users' text become training data (declared in code; off if absent). */
 export function trainingDataAllowed(featureId: string): boolean {
@@ -140,6 +157,8 @@ export interface Manifest {
   splits: BuildResult['splits'];
   gates: BuildResult['gates'];
   contentDigest: string;
+  /** The teacher whose top-k logprobs the rows carry (the digest is reproducible given it). */
+  teacher?: { model: string; k: number; digest: string | null };
 }
 
 function manifestOf(
@@ -148,13 +167,14 @@ function manifestOf(
   definition: DatasetDefinition,
   watermark: Date,
   result: BuildResult,
+  teacher?: Manifest['teacher'],
 ): Manifest {
   return {
     schema: 'flywheel.dataset/v1',
     dataset: dataset.name,
     version,
     format: definition.format,
-    columns: FORMAT_COLUMNS[definition.format],
+    columns: [...FORMAT_COLUMNS[definition.format], ...(teacher ? TEACHER_COLUMNS : [])],
     definition,
     watermark: watermark.toISOString(),
     code: { builderVersion: DATASET_BUILDER_VERSION },
@@ -162,6 +182,7 @@ function manifestOf(
     splits: result.splits,
     gates: result.gates,
     contentDigest: result.contentDigest,
+    ...(teacher ? { teacher } : {}),
   };
 }
 
@@ -189,13 +210,11 @@ async function writeFolder(
   tag: string,
   finalDir: string,
   make: (result: BuildResult) => Manifest,
-  definition: DatasetDefinition,
-  watermark: Date,
-  onProgress?: (n: number) => Promise<void>,
+  build: Omit<BuildOptions, 'sink'>,
 ) {
   const writer = await openFolderWriter(root, tag);
   try {
-    const result = await buildDataset(db, { definition, watermark, sink: writer, onProgress });
+    const result = await buildDataset(db, { ...build, sink: writer });
     const manifest = make(result);
     await writer.commit(
       { manifest: `${canonicalJson(manifest)}\n`, readme: cardOf(manifest) },
@@ -228,17 +247,22 @@ export async function runBuild(db: Db, buildId: string, options: DatasetsOptions
       _max: { version: true },
     });
     const number = (last._max.version ?? 0) + 1;
+    const teacher = teacherFor(definition, options);
+    const identity = await teacher?.identity();
     const { manifest } = await writeFolder(
       db,
       root,
       buildId,
       path.join(root, versionId),
-      (result) => manifestOf(build.dataset, number, definition, build.watermark, result),
-      definition,
-      build.watermark,
-      async (scanned) => {
-        options.onProgress?.(scanned);
-        await db.datasetBuild.update({ where: { id: buildId }, data: { rowsScanned: scanned } });
+      (result) => manifestOf(build.dataset, number, definition, build.watermark, result, identity),
+      {
+        definition,
+        watermark: build.watermark,
+        teacher,
+        onProgress: async (scanned) => {
+          options.onProgress?.(scanned);
+          await db.datasetBuild.update({ where: { id: buildId }, data: { rowsScanned: scanned } });
+        },
       },
     );
     return await db.$transaction(async (tx) => {
@@ -315,8 +339,11 @@ export async function versionFolder(db: Db, versionId: string, options: Datasets
         );
       return manifest;
     },
-    definition,
-    new Date(manifest.watermark),
+    {
+      definition,
+      watermark: new Date(manifest.watermark),
+      teacher: teacherFor(definition, options),
+    },
   );
   return { version, dir };
 }
