@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { createApiKey } from '~/features/settings/server/api-key-service';
 import { createPublicApi } from '~/server/http/public-api';
+import { toPublicError } from '~/server/errors';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { readLineage } from '../lineage';
 import { registerModelVersion, registerServedModels } from './model-registry-service';
@@ -86,6 +87,8 @@ describeOnEachDatabase('model registry: trained versions with lineage', ({ db })
     );
     // A lost race on the unique key is a 409 the caller retries, never a second row.
     expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    for (const r of results)
+      if (r.status === 'rejected') expect(toPublicError(r.reason).status).toBe(409);
     expect(await db().modelVersion.count({ where: { name } })).toBe(1);
   });
 });
