@@ -3,45 +3,16 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { buttonClass, inputClass } from '~/components/form-fields';
-import { METRICS, type MetricId } from '~/features/feedback/metrics';
+import { METRICS } from '~/features/feedback/metrics';
 import { useTRPC } from '~/trpc/client';
 import type { DashboardFiltersInput } from '../filters';
 import { LatencyBucketChart, TierShareChart, VersionLines } from './dashboard-charts';
+import { formatMetric, SUMMARY_METRICS } from './metric-format';
+import { VersionComparison } from './version-comparison';
 
 const HOUR = 3_600_000;
 const RANGES = { '24h': 24, '3d': 72, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 } as const;
 type RangeKey = keyof typeof RANGES;
-
-const SUMMARY_METRICS: MetricId[] = [
-  'acceptance',
-  'acceptanceFull',
-  'acceptancePartial',
-  'typedThrough',
-  'dismissal',
-  'ignore',
-  'arc30s',
-  'arc2m',
-  'arc10m',
-  'charsPerOpportunity',
-  'editDistance2m',
-  'errorRate',
-];
-const RATE_METRICS = new Set<MetricId>([
-  'shownRate',
-  'acceptance',
-  'acceptanceFull',
-  'acceptancePartial',
-  'typedThrough',
-  'dismissal',
-  'ignore',
-  'errorRate',
-]);
-
-function formatMetric(id: MetricId, v: number | null) {
-  if (v === null) return '—';
-  if (RATE_METRICS.has(id)) return `${(v * 100).toFixed(1)}%`;
-  return v >= 100 ? Math.round(v).toLocaleString() : v.toFixed(2);
-}
 
 /** Any table as CSV (RFC 4180 quoting), downloaded by the browser. */
 function downloadCsv(name: string, header: string[], rows: (string | number | null)[][]) {
@@ -79,12 +50,13 @@ export function DashboardPanel() {
   const [span, setSpan] = useState(() => rangeOf('7d'));
   const [featureId, setFeatureId] = useState('');
   const [versionId, setVersionId] = useState('');
+  const [compareId, setCompareId] = useState('');
   const [armId, setArmId] = useState('');
   const options = useQuery(trpc.dashboards.filterOptions.queryOptions());
   const filters: DashboardFiltersInput = {
     ...span,
     ...(featureId ? { featureId } : {}),
-    ...(versionId ? { modelVersionIds: [versionId] } : {}),
+    ...(versionId ? { modelVersionIds: compareId ? [versionId, compareId] : [versionId] } : {}),
     ...(armId ? { armId } : {}),
   };
   const dash = useQuery({
@@ -126,7 +98,22 @@ export function DashboardPanel() {
           setFeatureId,
           (options.data?.features ?? []).map((f) => ({ id: f, label: f })),
         )}
-        {select('Model version', versionId, setVersionId, options.data?.versions ?? [])}
+        {select(
+          'Model version',
+          versionId,
+          (v) => {
+            setVersionId(v);
+            if (!v || v === compareId) setCompareId('');
+          },
+          options.data?.versions ?? [],
+        )}
+        {versionId &&
+          select(
+            'Compare with',
+            compareId,
+            setCompareId,
+            (options.data?.versions ?? []).filter((v) => v.id !== versionId),
+          )}
         {select(
           'Experiment arm',
           armId,
@@ -302,6 +289,9 @@ export function DashboardPanel() {
               </table>
             </div>
           </section>
+          {versionId && compareId && (
+            <VersionComparison versions={data.versions} baseId={versionId} otherId={compareId} />
+          )}
           <section className="grid gap-4 lg:grid-cols-2">
             <VersionLines
               title="Acceptance (accepted ÷ shown)"

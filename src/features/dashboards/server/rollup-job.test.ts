@@ -186,6 +186,43 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
     for (const e of errors) expect(e).toBeLessThanOrEqual(RELATIVE_ACCURACY * 1.0001);
   });
 
+  it('equal the direct aggregation when feedback is stored while folds run', async () => {
+    const { featureId, variants } = await setUp(db());
+    const traffic = generateTraffic([{ featureId, variants }], {
+      seed: 77,
+      suggestions: 300,
+      start: new Date(Date.UTC(2026, 10, 21, 22, 40)),
+      spanMs: 3 * 3_600_000,
+      lateShare: 0.4,
+      duplicateShare: 0.05,
+    });
+    await db().generation.createMany({ data: traffic.generations });
+    const events = [...traffic.events, ...traffic.late];
+    // Eight writers store the events in small batches (a retried one among them) while two
+    // folding loops claim small batches: every fold sees a queue that others are still filling.
+    let writing = true;
+    const writers = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w * 10; i < events.length; i += 80)
+        await db().feedbackEvent.createMany({
+          data: events.slice(i, i + 10),
+          skipDuplicates: true,
+        });
+      await db().feedbackEvent.createMany({ data: events.slice(w, w + 5), skipDuplicates: true });
+    });
+    const folders = Array.from({ length: 2 }, async () => {
+      while (writing) await foldOnce(db(), { batchSize: 37 });
+    });
+    await Promise.all(writers);
+    writing = false;
+    await Promise.all(folders);
+    await foldAll(db(), { batchSize: 53 });
+    const direct = await db().$queryRawUnsafe<Row[]>(DIRECT_SQL, featureId);
+    expect(direct.length).toBeGreaterThan(5);
+    expect(comparable(await db().$queryRawUnsafe<Row[]>(ROLLUP_SQL, featureId))).toEqual(
+      comparable(direct),
+    );
+  });
+
   it('a fold that finds nothing to do writes nothing; one that fails leaves the queue as it was', async () => {
     const { featureId, variants } = await setUp(db());
     const traffic = generateTraffic([{ featureId, variants }], {
