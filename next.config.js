@@ -7,6 +7,11 @@ const nextConfig = {
     '@electric-sql/pglite-socket',
     'pg',
     '@prisma/adapter-pg',
+    // Instrumentations patch Node's own module loading; they must run unbundled.
+    '@opentelemetry/sdk-node',
+    '@opentelemetry/instrumentation-http',
+    '@opentelemetry/instrumentation-undici',
+    '@opentelemetry/instrumentation-pg',
   ],
   typedRoutes: false,
   poweredByHeader: false,

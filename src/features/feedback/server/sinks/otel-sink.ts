@@ -58,6 +58,15 @@ export function traceIdOf(generationId: string, traceId: string | null | undefin
   return traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : hex(`trace/${generationId}`, 32);
 }
 const spanIdOf = (kind: string, id: string) => hex(`span/${kind}/${id}`, 16);
+const isSpanId = (id: string | null | undefined): id is string => !!id && /^[0-9a-f]{16}$/.test(id);
+
+/**
+ * The generation's span: the id of the backend call's `traceparent` when it was recorded (so the
+ * backend's spans are its children), else one derived from the generation id.
+ */
+function generationSpanIdOf(generationId: string, g: GenerationForSink | null): string {
+  return isSpanId(g?.spanId) ? g.spanId : spanIdOf('generation', generationId);
+}
 
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);
@@ -135,7 +144,7 @@ export function toSpan({ row, generation }: DeliveryItem): ReadableSpan {
     name: `suggestion ${copy.type}`,
     kind: SpanKind.INTERNAL,
     context: context(traceId, spanIdOf('feedback', copy.clientEventId)),
-    parent: context(traceId, spanIdOf('generation', copy.generationId)),
+    parent: context(traceId, generationSpanIdOf(copy.generationId, generation)),
     startMs: at,
     endMs: at,
     attributes,
@@ -157,10 +166,16 @@ function generationSpan(g: GenerationForSink): ReadableSpan {
   if (g.ttftMs !== null) attributes['flywheel.ttft_ms'] = g.ttftMs;
   if (g.error) attributes['error.type'] = 'generation_error';
   const end = g.createdAt.getTime();
+  const traceId = traceIdOf(g.id, g.traceId);
   return span({
     name: `text_completion ${model}`,
     kind: SpanKind.CLIENT,
-    context: context(traceIdOf(g.id, g.traceId), spanIdOf('generation', g.id)),
+    context: context(traceId, generationSpanIdOf(g.id, g)),
+    // Under the app's span that made the call, when it was in the same (recorded) trace.
+    parent:
+      isSpanId(g.parentSpanId) && traceId === g.traceId
+        ? context(traceId, g.parentSpanId)
+        : undefined,
     startMs: end - g.latencyMs,
     endMs: end,
     attributes,

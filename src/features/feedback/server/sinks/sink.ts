@@ -25,6 +25,9 @@ export interface GenerationForSink {
   latencyMs: number;
   error: string | null;
   traceId: string | null;
+  /** The backend call's span id and the app span it was made under (null on older rows). */
+  spanId: string | null;
+  parentSpanId: string | null;
   createdAt: Date;
 }
 
@@ -83,6 +86,8 @@ export async function loadGenerationsForSinks(
           latencyMs: g.latencyMs,
           error: g.error,
           traceId: g.traceId,
+          spanId: g.spanId,
+          parentSpanId: g.parentSpanId,
           createdAt: g.createdAt,
         },
       ];

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "generation" ADD COLUMN     "parentSpanId" TEXT,
+ADD COLUMN     "spanId" TEXT;
