@@ -234,6 +234,32 @@ describeOnEachDatabase('offline evals with the real worker', ({ db }) => {
     expect(audit.map((a) => a.action)).toEqual(['eval.create', 'eval.retry']);
   });
 
+  it('says which model the backends serve when they do not serve the candidate', async () => {
+    await db().modelVersion.upsert({
+      where: { name_version: { name: 'flywheel-unserved', version: '1' } },
+      create: { name: 'flywheel-unserved', version: '1', backendModel: 'flywheel-unserved/1' },
+      update: {},
+    });
+    const run = await createEvalRun(db(), actor, request({ model: 'flywheel-unserved/1' }));
+    expect(await createEvalJob(db(), { pool }).runNext()).toBe(run.id);
+    const failed = await getEvalRun(db(), run.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(
+      /^No backend serves "flywheel-unserved\/1" \(served: .*flywheel-teacher\/1/,
+    );
+  });
+
+  it('runs again a run left running by a process that died', async () => {
+    const run = await createEvalRun(db(), actor, request({ sample: 2 }), { running: true });
+    const job = createEvalJob(db(), { pool, staleAfterMs: 60_000 });
+    // Still fresh: nobody takes it.
+    expect(await job.runNext()).toBeNull();
+    await db()
+      .$executeRaw`UPDATE eval_run SET "updatedAt" = now() - interval '2 minutes' WHERE id = ${run.id}`;
+    expect(await job.runNext()).toBe(run.id);
+    expect((await getEvalRun(db(), run.id)).status).toBe('succeeded');
+  });
+
   it("scores a dataset version's eval split (its prompts and kept completions)", async () => {
     const name = `evals-${randomUUID().slice(0, 8)}`;
     await createDataset(db(), actor, {
