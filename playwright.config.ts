@@ -7,6 +7,8 @@ import path from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3210);
 export const e2eAdmin = { email: 'admin@e2e.local', password: 'e2e-admin-password' };
 export const e2eWorkerPort = port + 1;
+// The app's only backend: a transparent proxy to the worker that a spec can make fail mid-stream.
+export const e2eFaultProxyPort = port + 2;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -32,24 +34,36 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: 'npx tsx scripts/start.ts',
-    url: `http://127.0.0.1:${port}/sign-in`,
-    timeout: 300_000,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    env: {
-      PORT: String(port),
-      APP_URL: `http://127.0.0.1:${port}`,
-      EMBEDDED_DATABASE_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
-      ADMIN_EMAIL: e2eAdmin.email,
-      ADMIN_PASSWORD: e2eAdmin.password,
-      WORKER_PORT: String(e2eWorkerPort),
-      // The writing-page specs type as an anonymous end user.
-      ALLOW_ANONYMOUS_WRITE: '1',
-      // Every spec signs in from 127.0.0.1; Better Auth counts attempts until a minute passes
-      // without one, so a whole run would hit the production limit (10) and answer 429.
-      SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
+  webServer: [
+    {
+      command: 'npx tsx e2e/fault-proxy.ts',
+      port: e2eFaultProxyPort,
+      reuseExistingServer: false,
+      env: {
+        FAULT_PROXY_PORT: String(e2eFaultProxyPort),
+        FAULT_PROXY_TARGET: `http://127.0.0.1:${e2eWorkerPort}`,
+      },
     },
-  },
+    {
+      command: 'npx tsx scripts/start.ts',
+      url: `http://127.0.0.1:${port}/sign-in`,
+      timeout: 300_000,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      env: {
+        PORT: String(port),
+        APP_URL: `http://127.0.0.1:${port}`,
+        EMBEDDED_DATABASE_DIR: path.join(os.tmpdir(), `flywheel-e2e-${process.pid}-${Date.now()}`),
+        ADMIN_EMAIL: e2eAdmin.email,
+        ADMIN_PASSWORD: e2eAdmin.password,
+        WORKER_PORT: String(e2eWorkerPort),
+        // The writing-page specs type as an anonymous end user.
+        ALLOW_ANONYMOUS_WRITE: '1',
+        INFERENCE_BACKENDS: `http://127.0.0.1:${e2eFaultProxyPort}`,
+        // Every spec signs in from 127.0.0.1; Better Auth counts attempts until a minute passes
+        // without one, so a whole run would hit the production limit (10) and answer 429.
+        SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
+      },
+    },
+  ],
 });

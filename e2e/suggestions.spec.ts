@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { e2eAdmin, e2eWorkerPort } from '../playwright.config';
+import { e2eAdmin, e2eFaultProxyPort, e2eWorkerPort } from '../playwright.config';
 import { killWorker, recentGenerations, signIn } from './helpers';
 
 // One writer's session, in order (the last test kills the worker). The writer is also signed in
@@ -22,6 +22,22 @@ test.describe.serial('inline suggestions and rewrite', () => {
   test.afterEach(() => {
     expect(pageErrors).toEqual([]);
   });
+
+  /** The proposal as the diff shows it: unchanged and added words, without the struck ones. */
+  const proposalText = () =>
+    page.getByTestId('rewrite-diff').evaluate((el) =>
+      Array.from(el.childNodes)
+        .filter((n) => n.nodeName !== 'DEL')
+        .map((n) => n.textContent)
+        .join(''),
+    );
+  /** Kinds of the diff's parts in order: s(ame), d(eleted), i(nserted). */
+  const diffShape = () =>
+    page.getByTestId('rewrite-diff').evaluate((el) =>
+      Array.from(el.childNodes)
+        .map((n) => (n.nodeName === 'DEL' ? 'd' : n.nodeName === 'INS' ? 'i' : 's'))
+        .join(''),
+    );
 
   const eventsOf = async (id: string) =>
     (await recentGenerations(page)).find((g) => g.id === id)?.events.map((e) => e.type) ?? [];
@@ -62,12 +78,10 @@ test.describe.serial('inline suggestions and rewrite', () => {
     const accept = page.getByRole('button', { name: 'Accept' });
     await expect(accept).toBeEnabled({ timeout: 30_000 });
     await expect(page.getByTestId('rewrite-diff')).toBeVisible();
-    const proposal = await page.getByTestId('rewrite-diff').evaluate((el) =>
-      Array.from(el.childNodes)
-        .filter((n) => n.nodeName !== 'DEL')
-        .map((n) => n.textContent)
-        .join(''),
-    );
+    // Grouped like an editor's diff: each changed stretch is struck words then new words, never
+    // alternating word by word ("ThanksI foram…"), so no insertion is followed by a deletion.
+    expect(await diffShape()).not.toMatch(/id|dd|ii/);
+    const proposal = await proposalText();
     await accept.click();
     await expect(page.getByTestId('editor')).toHaveText(proposal);
     await expect
@@ -99,6 +113,46 @@ test.describe.serial('inline suggestions and rewrite', () => {
     await expect(page.getByTestId('editor')).toHaveText(
       /^Please send me the report by Friday\. Thanks/,
     );
+  });
+
+  test('when the primary fails mid-stream, the page shows only the next tier’s text', async () => {
+    const proxy = `http://127.0.0.1:${e2eFaultProxyPort}/__faults`;
+    type Rule = { model: string; state: string; sent: string };
+    const rules = async () => (await (await page.request.get(proxy)).json()) as Rule[];
+    const holding = async (model: string) => {
+      await expect
+        .poll(async () => (await rules()).find((r) => r.model === model)?.state, {
+          timeout: 8_000,
+        })
+        .toBe('holding');
+      return (await rules()).find((r) => r.model === model)!.sent;
+    };
+    // The teacher's next rewrite stops after 3 chunks; the student's after 2 (then both wait).
+    const rewriteOnly = 'Make it friendlier'; // (inline completions stream from the teacher too)
+    await page.request.post(proxy, {
+      data: [
+        { model: 'flywheel-teacher', afterChunks: 3, promptIncludes: rewriteOnly },
+        { model: 'flywheel-student', afterChunks: 2, promptIncludes: rewriteOnly },
+      ],
+    });
+    await page.keyboard.type('Please send me the report by Friday.');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.getByRole('button', { name: 'Friendlier' }).click();
+    // The teacher's first words are on the page as they stream …
+    const teacherText = await holding('flywheel-teacher');
+    await expect.poll(proposalText).toBe(teacherText);
+    // … then its connection drops mid-answer (as when a worker dies) and the student answers:
+    // the page drops the teacher's words instead of appending the student's to them.
+    await page.request.post(`${proxy}/release`, { data: { action: 'drop' } });
+    const studentText = await holding('flywheel-student');
+    await expect.poll(proposalText).toBe(studentText);
+    await page.request.post(`${proxy}/release`, { data: { action: 'continue' } });
+    await expect(page.getByRole('button', { name: 'Accept' })).toBeEnabled({ timeout: 30_000 });
+    const rewrite = (await recentGenerations(page)).find((g) => g.featureId === 'rewrite');
+    expect(rewrite?.tier).toBe('fallback_model');
+    expect(await proposalText()).toBe(rewrite?.output);
+    await page.getByRole('button', { name: 'Reject' }).click();
   });
 
   test('a selection over the limit says so, with the limit, before anything is sent', async () => {
