@@ -15,6 +15,7 @@ export interface LoopSummary {
   seed: string;
   mode: 'quick' | 'full';
   behaviourVersion: number;
+  patienceScale: number;
   texts: { source: string; licences: string[]; documents: number };
   steps: StepRecord[];
   datasetDigest: string | null;
