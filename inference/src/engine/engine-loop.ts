@@ -7,6 +7,7 @@
 import { Batch, type DecodeBatch, type Runner } from './batch';
 import { GroupedBatch } from './grouped-batch';
 import { KvCacheManager } from './kv-cache';
+import { PromptScoreCache } from './prompt-scores';
 import { bytesPerToken, emptyKv, gatherKv, range, type KvBlock } from './kv-tensors';
 import type { EmittedLogprob, FromEngine, GenerationRequest } from './protocol';
 import { RequestQueue } from './request-queue';
@@ -42,6 +43,8 @@ export class Engine {
   private readonly prefilling: Sequence[] = [];
   private readonly batch: DecodeBatch;
   readonly cache: KvCacheManager<KvBlock>;
+  /** Scores of scored prompts (a small budget beside the KV cache's). */
+  private readonly scores: PromptScoreCache;
   private readonly limits: Limits;
   private readonly tokenBytes: number;
   private wake: (() => void) | null = null;
@@ -62,6 +65,7 @@ export class Engine {
       ? new GroupedBatch(runner, opts.contextLength)
       : new Batch(runner, opts.contextLength);
     this.cache = new KvCacheManager(opts.kvCacheBytes);
+    this.scores = new PromptScoreCache(Math.min(32 << 20, Math.floor(opts.kvCacheBytes / 8)));
     this.limits = {
       contextLength: opts.contextLength,
       eos: new Set(opts.eos),
@@ -231,9 +235,18 @@ export class Engine {
       return;
     }
     const hit = this.cache.lookup(seq.request.prompt);
-    // Scoring needs the logits of every prompt position; the prefix cache holds only KV.
-    const scoring = (seq.request.promptLogprobs ?? null) !== null;
-    const reuse = scoring ? 0 : Math.min(hit?.length ?? 0, seq.promptLength - 1);
+    let reuse = Math.min(hit?.length ?? 0, seq.promptLength - 1);
+    const k = seq.request.promptLogprobs ?? null;
+    if (k !== null) {
+      // Scoring needs every prompt position's logits: reuse KV only as far as stored scores go.
+      const stored = this.scores.lookup(seq.request.prompt, k, reuse);
+      reuse = stored.length;
+      seq.promptScores.push(...stored);
+    }
+    this.emit({ type: 'admitted', id: seq.id, cachedTokens: reuse });
+    if (seq.promptScores.length > 0) {
+      this.emit({ type: 'prompt_logprobs', id: seq.id, logprobs: [...seq.promptScores] });
+    }
     if (hit && reuse > 0) {
       seq.kv = gatherKv(
         this.runner.shape,
@@ -245,7 +258,6 @@ export class Engine {
     seq.cachedTokens = reuse;
     seq.state = 'prefilling';
     this.prefilling.push(seq);
-    this.emit({ type: 'admitted', id: seq.id, cachedTokens: reuse });
   }
 
   /** Prefills up to `budget` prompt tokens; samples the first token when the prompt is done. */
@@ -286,6 +298,10 @@ export class Engine {
         scores.push(scoreToken(position(j), seq.tokens[start + j + 1] as number, topK));
       }
       if (scores.length > 0) this.emit({ type: 'prompt_logprobs', id: seq.id, logprobs: scores });
+      seq.promptScores.push(...scores);
+      if (start + n === seq.promptLength) {
+        this.scores.insert(seq.request.prompt, topK, seq.promptScores);
+      }
     }
     if (seq.kvLength < seq.promptLength) return n;
     seq.prefilledAt = epochMs();

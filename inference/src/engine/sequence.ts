@@ -32,6 +32,8 @@ export class Sequence {
   finish: FinishReason | null = null;
   message: string | undefined;
   cachedTokens = 0;
+  /** Scores of prompt tokens 1.. so far (requests with `promptLogprobs`). */
+  readonly promptScores: EmittedLogprob[] = [];
   /** Timings and counts for tracing (epoch ms: comparable across threads). */
   admittedAt = 0;
   prefilledAt = 0;

@@ -148,7 +148,7 @@ function runChoice(
         cachedTokens = cached;
         metrics.queueTime.observe({ model }, (performance.now() - submitted) / 1000);
         metrics.prefixHitTokens.inc({ model }, cached);
-        if (!scoring) promptReady();
+        promptReady(); // at once unless prompt scores are still to come
       },
       onPromptLogprobs: (scores) => {
         promptScores.push(

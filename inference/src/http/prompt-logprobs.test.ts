@@ -189,27 +189,65 @@ describe('prompt logprobs', () => {
     );
   });
 
-  it('gives the same scores whether or not the prompt prefix is in the KV cache', async () => {
-    const text = `${PROMPTS[1]!} and happy disposition`;
-    const cold = await score({ prompt: text });
-    // Warm the prefix cache with a generation over the same prompt, then score again.
-    const warm = await postJson<Completion>(worker.baseUrl, '/v1/completions', {
+  it('gives the same scores with and without reuse of a scored prefix (KV and scores)', async () => {
+    const context = `${PROMPTS[1]!} and happy disposition, seemed to unite`;
+    // A generation caches KV but no scores: scoring the same text then prefills it all.
+    const plain = await postJson<Completion>(worker.baseUrl, '/v1/completions', {
       model: MODEL,
-      prompt: text,
+      prompt: context,
       max_tokens: 2,
       temperature: 0,
     });
-    expect(warm.status).toBe(200);
-    const again = await score({ prompt: text });
+    expect(plain.status).toBe(200);
+    const cold = await score({ prompt: context });
+    expect(cold.json.usage.prompt_tokens_details.cached_tokens).toBe(0);
+    await expectMatchesReference(encode(context), cold.json.choices[0]!.logprobs!, 3);
+    // Scored once, the same prompt reuses KV and scores; so does a longer one (context + text).
+    const again = await score({ prompt: context });
+    expect(again.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0);
     expect(again.json.choices[0]!.logprobs).toEqual(cold.json.choices[0]!.logprobs);
-    // Scoring fills the cache for later generations of a longer prompt (a keystroke).
+    for (const text of [' some of the best blessings', ' nothing at all']) {
+      const longer = await score({ prompt: context + text });
+      const ids = encode(context + text);
+      expect(longer.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThanOrEqual(
+        encode(context).length - 2,
+      );
+      await expectMatchesReference(ids, longer.json.choices[0]!.logprobs!, 3);
+    }
+    // Fewer top logprobs than stored reuse the stored ones; more cannot.
+    const fewer = await score({ prompt: context, logprobs: 1 });
+    expect(fewer.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0);
+    await expectMatchesReference(encode(context), fewer.json.choices[0]!.logprobs!, 1);
+    const more = await score({ prompt: context, logprobs: 5 });
+    expect(more.json.usage.prompt_tokens_details.cached_tokens).toBe(0);
+    await expectMatchesReference(encode(context), more.json.choices[0]!.logprobs!, 5);
+    // Scoring leaves the prompt's KV for later generations of a longer prompt (a keystroke).
     const next = await postJson<Completion>(worker.baseUrl, '/v1/completions', {
       model: MODEL,
-      prompt: `${text} seemed`,
+      prompt: `${context} some`,
       max_tokens: 1,
       temperature: 0,
     });
     expect(next.json.usage.prompt_tokens_details.cached_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams the echo of a one-token prompt (nothing to score before the first token)', async () => {
+    const res = await fetch(`${worker.baseUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        prompt: [17],
+        echo: true,
+        logprobs: 1,
+        max_tokens: 2,
+        stream: true,
+      }),
+    });
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: {'));
+    const first = (JSON.parse(events[0]!.slice(6)) as { choices: Choice[] }).choices[0]!;
+    expect(first.logprobs!.token_logprobs).toEqual([null]);
+    expect(first.text).toBe(tokenizer.decode([17]));
   });
 
   it('scores the prompt then the generated tokens (echo with max_tokens > 0), streamed or not', async () => {
