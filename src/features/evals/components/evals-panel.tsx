@@ -136,7 +136,7 @@ export function EvalsPanel({ canEdit }: { canEdit: boolean }) {
         )}
       </section>
 
-      <OfflineVsOnline />
+      <OfflineVsOnline succeeded={runs.data?.filter((r) => r.status === 'succeeded').length ?? 0} />
     </div>
   );
 }

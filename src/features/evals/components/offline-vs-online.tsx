@@ -1,13 +1,19 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { useTRPC } from '~/trpc/client';
 import { num, pct } from './eval-run-row';
 
 /** Each version's latest offline scores beside its online acceptance and ARC (dashboards' rollups). */
-export function OfflineVsOnline() {
+export function OfflineVsOnline({ succeeded }: { succeeded: number }) {
   const trpc = useTRPC();
   const comparison = useQuery(trpc.evals.comparison.queryOptions());
+  const { refetch } = comparison;
+  // A run that just succeeded brings its version's latest scores.
+  useEffect(() => {
+    void refetch();
+  }, [succeeded, refetch]);
   const rows = comparison.data?.rows ?? [];
   return (
     <section>
