@@ -117,7 +117,9 @@ LEFT JOIN LATERAL (
       )
       .join(',\n      ')}
     FROM (
-      SELECT e.id, e.type, e.payload, e.id IN (SELECT "eventId" FROM claimed) AS claimed
+      -- (Generation rows have no eventId: a NULL in the list would make every miss NULL, not false.)
+      SELECT e.id, e.type, e.payload,
+        e.id IN (SELECT "eventId" FROM claimed WHERE "eventId" IS NOT NULL) AS claimed
       FROM feedback_event e WHERE e."generationId" = g.id
       OFFSET 0 -- evaluate the claimed test once per event, not once per aggregate
     ) e

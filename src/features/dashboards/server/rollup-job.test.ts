@@ -186,7 +186,7 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
     for (const e of errors) expect(e).toBeLessThanOrEqual(RELATIVE_ACCURACY * 1.0001);
   });
 
-  it('equal the direct aggregation when feedback is stored while folds run', async () => {
+  it('equal the direct aggregation when generations and feedback are stored while folds run', async () => {
     const { featureId, variants } = await setUp(db());
     const traffic = generateTraffic([{ featureId, variants }], {
       seed: 77,
@@ -196,30 +196,75 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
       lateShare: 0.4,
       duplicateShare: 0.05,
     });
-    await db().generation.createMany({ data: traffic.generations });
-    const events = [...traffic.events, ...traffic.late];
-    // Eight writers store the events in small batches (a retried one among them) while two
-    // folding loops claim small batches: every fold sees a queue that others are still filling.
+    // Eight writers store generations and their feedback interleaved, in small batches (a retried
+    // one among them), late feedback last, while two folding loops claim small batches: folds see
+    // generations, first and late feedback mixed, and a queue that others are still filling.
+    const eventsOf = (ids: Set<string>, rows: typeof traffic.events) =>
+      rows.filter((e) => ids.has(e.generationId));
     let writing = true;
     const writers = Array.from({ length: 8 }, async (_, w) => {
-      for (let i = w * 10; i < events.length; i += 80)
+      for (let i = w * 10; i < traffic.generations.length; i += 80) {
+        const generations = traffic.generations.slice(i, i + 10);
+        const ids = new Set(generations.map((g) => g.id));
+        await db().generation.createMany({ data: generations });
+        await db().feedbackEvent.createMany({ data: eventsOf(ids, traffic.events) });
         await db().feedbackEvent.createMany({
-          data: events.slice(i, i + 10),
+          data: eventsOf(ids, traffic.events).slice(0, 3),
           skipDuplicates: true,
         });
-      await db().feedbackEvent.createMany({ data: events.slice(w, w + 5), skipDuplicates: true });
+      }
     });
+    const lateWriters = async () =>
+      Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          for (let i = w * 10; i < traffic.late.length; i += 80)
+            await db().feedbackEvent.createMany({ data: traffic.late.slice(i, i + 10) });
+        }),
+      );
     const folders = Array.from({ length: 2 }, async () => {
       while (writing) await foldOnce(db(), { batchSize: 37 });
     });
-    await Promise.all(writers);
-    writing = false;
-    await Promise.all(folders);
+    try {
+      await Promise.all(writers);
+      await lateWriters();
+    } finally {
+      writing = false;
+      await Promise.all(folders);
+    }
     await foldAll(db(), { batchSize: 53 });
     const direct = await db().$queryRawUnsafe<Row[]>(DIRECT_SQL, featureId);
     expect(direct.length).toBeGreaterThan(5);
     expect(comparable(await db().$queryRawUnsafe<Row[]>(ROLLUP_SQL, featureId))).toEqual(
       comparable(direct),
+    );
+  });
+
+  it('a batch that claims a new generation and late feedback of a folded one counts each once', async () => {
+    const { featureId, variants } = await setUp(db());
+    const traffic = generateTraffic([{ featureId, variants }], {
+      seed: 5,
+      suggestions: 200,
+      start: new Date(Date.UTC(2026, 10, 22, 8)),
+      spanMs: 3_600_000,
+      lateShare: 0.5,
+      duplicateShare: 0,
+    });
+    const [first, second] = [traffic.generations.slice(0, 100), traffic.generations.slice(100)];
+    const early = new Set(first.map((g) => g.id));
+    await db().generation.createMany({ data: first });
+    await db().feedbackEvent.createMany({
+      data: traffic.events.filter((e) => early.has(e.generationId)),
+    });
+    await foldAll(db());
+    // One batch now holds new generations (queue rows without an event) and late feedback of
+    // generations whose earlier feedback is already folded.
+    await db().generation.createMany({ data: second });
+    await db().feedbackEvent.createMany({
+      data: [...traffic.late, ...traffic.events.filter((e) => !early.has(e.generationId))],
+    });
+    await foldOnce(db(), { batchSize: 100_000 });
+    expect(comparable(await db().$queryRawUnsafe<Row[]>(ROLLUP_SQL, featureId))).toEqual(
+      comparable(await db().$queryRawUnsafe<Row[]>(DIRECT_SQL, featureId)),
     );
   });
 
