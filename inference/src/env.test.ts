@@ -16,6 +16,18 @@ describe('env', () => {
     );
     expect(() => readEnv({ WORKER_MAX_BATCH: '0' })).toThrow(/WORKER_MAX_BATCH/);
   });
+  it('turns tracing on only with a valid OTLP endpoint', () => {
+    expect(readEnv({}).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBeUndefined();
+    expect(
+      readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBe('http://collector:4318');
+    expect(() => readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(
+      /^Invalid environment variable OTEL_EXPORTER_OTLP_ENDPOINT: /,
+    );
+  });
   it('parses provider lists', () => {
     expect(readEnv({ WORKER_EXECUTION_PROVIDERS: ' CPU ' }).WORKER_EXECUTION_PROVIDERS).toEqual([
       'cpu',
