@@ -37,9 +37,16 @@ export function createRequestTracer(tracer: Tracer, shutdown: () => Promise<void
         parent,
       );
       const inside = trace.setSpan(parent, span);
-      const child = (name: string, start: number, end: number, attrs: TraceAttributes) => {
-        if (!(start > 0 && end >= start)) return;
-        tracer.startSpan(name, { startTime: start, attributes: attrs }, inside).end(end);
+      const child = (
+        name: string,
+        [start, end]: [number, number],
+        attrs: TraceAttributes,
+        under = inside,
+      ) => {
+        if (!(start > 0 && end >= start)) return null;
+        const phase = tracer.startSpan(name, { startTime: start, attributes: attrs }, under);
+        phase.end(end);
+        return trace.setSpan(under, phase);
       };
       return {
         choice(c: ChoiceTrace) {
@@ -47,20 +54,37 @@ export function createRequestTracer(tracer: Tracer, shutdown: () => Promise<void
           const choice = { 'flywheel.choice.index': c.index };
           if (!s) return;
           const admitted = s.admittedAt || s.finishedAt;
-          child('queue wait', c.submittedAt, admitted, choice);
-          child('prefill', s.admittedAt, s.prefilledAt || s.finishedAt, {
+          child('queue wait', [c.submittedAt, admitted], choice);
+          child('prefill', [s.admittedAt, s.prefilledAt || s.finishedAt], {
             ...choice,
             'flywheel.prefill.prompt_tokens': c.promptTokens,
             'flywheel.prefill.cached_tokens': c.cachedTokens,
             'flywheel.prefill.computed_tokens': c.promptTokens - c.cachedTokens,
           });
-          child('decode', s.prefilledAt, s.finishedAt, {
+          const speculation = {
+            'flywheel.speculative.draft_tokens': s.drafted,
+            'flywheel.speculative.accepted_tokens': s.accepted,
+          };
+          const decode = child('decode', [s.prefilledAt, s.finishedAt], {
             ...choice,
             'flywheel.decode.steps': s.steps,
             'flywheel.decode.output_tokens': c.completionTokens,
-            'flywheel.speculative.draft_tokens': s.drafted,
-            'flywheel.speculative.accepted_tokens': s.accepted,
+            ...speculation,
           });
+          // Drafts are verified inside the decode steps, so this span shares decode's time;
+          // it carries the counts where a trace viewer shows speculation at a glance.
+          if (decode && s.drafted > 0) {
+            child(
+              'speculation',
+              [s.prefilledAt, s.finishedAt],
+              {
+                ...choice,
+                ...speculation,
+                'flywheel.speculative.acceptance': s.accepted / s.drafted,
+              },
+              decode,
+            );
+          }
         },
         end({ attributes: attrs, error }) {
           span.setAttributes(attrs);

@@ -102,24 +102,28 @@ describe('worker tracing', () => {
   it("continues the caller's traceparent: GenAI server span, then queue wait, prefill and decode", async () => {
     const traceId = hex(16);
     const parentSpanId = hex(8);
+    const request = {
+      model: 'tiny-random',
+      prompt: 'It is a truth universally acknowledged, that a single man in possession',
+      max_tokens: 12,
+      temperature: 0,
+      ignore_eos: true,
+      seed: 7,
+    };
+    // The greedy text as a prediction: the worker drafts from it, so speculation is traced.
+    const greedy = await postJson(worker.baseUrl, '/v1/completions', request);
+    const prediction = { type: 'content', content: greedy.json.choices[0]!.text };
     const res = await fetch(`${worker.baseUrl}/v1/completions`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         traceparent: `00-${traceId}-${parentSpanId}-01`,
       },
-      body: JSON.stringify({
-        model: 'tiny-random',
-        prompt: 'It is a truth universally acknowledged, that a single man in possession',
-        max_tokens: 12,
-        temperature: 0,
-        ignore_eos: true,
-        seed: 7,
-      }),
+      body: JSON.stringify({ ...request, prediction }),
     });
     expect(res.status).toBe(200);
     const usage = ((await res.json()) as { usage: { prompt_tokens: number } }).usage;
-    const mine = await spansOf(traceId, 4);
+    const mine = await spansOf(traceId, 5);
     const server = mine.find((s) => s.name === 'text_completion tiny-random')!;
     expect(server).toBeDefined();
     expect(server.parentSpanId).toBe(parentSpanId);
@@ -157,6 +161,15 @@ describe('worker tracing', () => {
     expect(d['flywheel.decode.steps']).toBeLessThanOrEqual(12);
     expect(d['flywheel.speculative.accepted_tokens']).toBeLessThanOrEqual(
       d['flywheel.speculative.draft_tokens'] as number,
+    );
+    // Speculation, when drafts were made, sits under decode with the same counts.
+    expect(d['flywheel.speculative.draft_tokens']).toBeGreaterThan(0);
+    expect(d['flywheel.speculative.accepted_tokens']).toBeGreaterThan(0);
+    expect(d['flywheel.decode.steps']).toBeLessThan(12); // accepted drafts save steps
+    const spec = mine.find((s) => s.name === 'speculation')!;
+    expect(spec.parentSpanId).toBe(decode.spanId);
+    expect(attrs(spec)['flywheel.speculative.accepted_tokens']).toBe(
+      d['flywheel.speculative.accepted_tokens'],
     );
     expect(services).toContain('flywheel-worker');
     expect([...contentTypes].some((c) => c.startsWith('POST /v1/traces application/json'))).toBe(
