@@ -60,6 +60,9 @@ export function DatasetsPanel({ canEdit }: { canEdit: boolean }) {
         samplingRate: number('samplingRate', 1),
         evalFraction: number('evalFraction', 0.1),
         primaryOnly: form.get('primaryOnly') === 'on',
+        ...(formText(form, 'teacherModel')
+          ? { teacherLogprobs: { model: formText(form, 'teacherModel'), k: number('teacherK', 5) } }
+          : {}),
       },
     });
   }
@@ -139,6 +142,12 @@ export function DatasetsPanel({ canEdit }: { canEdit: boolean }) {
           </Field>
           <Field label="Model version ids (comma, empty = all)">
             <TextInput name="modelVersionIds" />
+          </Field>
+          <Field label="Teacher logprobs: model (prompt-completion; empty = none)">
+            <TextInput name="teacherModel" placeholder="flywheel-teacher" />
+          </Field>
+          <Field label="Teacher top-k">
+            <TextInput name="teacherK" type="number" min="1" max="20" defaultValue="5" />
           </Field>
           <fieldset className="text-sm">
             <legend className="mb-1 text-slate-700">Outcomes (none = all)</legend>
