@@ -7,7 +7,7 @@
 //   bad candidate rolled back by the guardrail job, then v2 ramped against v1 under guardrails ·
 //   6 the verdict (promote or roll back). Without --app-url it starts the product itself, the way
 //   `npm start` does, on a fresh embedded database in a temporary folder.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, cp, mkdtemp, writeFile } from 'node:fs/promises';
@@ -71,9 +71,10 @@ if (!['new', 'repeat'].includes(args.phase5)) {
  */
 const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: number } = args.quick
   ? {
-      writers: 16,
+      writers: 10,
       maxInFlight: 3,
-      baselineS: 20,
+      baselineTexts: 1,
+      baselineS: 120,
       distill: { steps: 6, batch: 4, evalPrompts: 6, sftWeight: 1 },
       evalSample: 20,
       badS: 100,
@@ -88,7 +89,8 @@ const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: numb
   : {
       writers: 40,
       maxInFlight: 6,
-      baselineS: 240,
+      baselineTexts: 1,
+      baselineS: 600,
       distill: { steps: 150, batch: 8, evalPrompts: 32, sftWeight: 1 },
       evalSample: 300,
       badS: 120,
@@ -277,18 +279,23 @@ try {
     workerUrl: p.workerUrl,
     modelRepository: p.modelRepository,
     studentFolder: path.join(root, 'inference/models/flywheel-student/1'),
-    distill: (distillArgs) => {
-      const run = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'scripts/distill.ts', ...distillArgs],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      return { status: run.status, stdout: run.stdout ?? '' };
-    },
+    // Asynchronous, so Ctrl-C still reaches this script (and stops the product) while it trains.
+    distill: (distillArgs) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'scripts/distill.ts', ...distillArgs],
+          {
+            cwd: root,
+            stdio: ['ignore', 'pipe', 'inherit'],
+            env: { ...process.env, FLYWHEEL_API_KEY: apiKey },
+          },
+        );
+        let stdout = '';
+        child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.once('error', reject);
+        child.once('exit', (status) => resolve({ status, stdout }));
+      }),
   };
   const v1 = await waitForModel(api, 'flywheel-student/1');
   const baseline = await step('1. Writers use v1 (flywheel-student/1)', () =>

@@ -23,6 +23,8 @@ import type { ProductApi } from './product-api';
 import type { Tally, Writer } from './writer';
 
 export interface LoopMode {
+  /** Step 1 ends when every writer has written this many texts (baselineS only guards it). */
+  baselineTexts: number;
   baselineS: number;
   badS: number;
   experimentS: number;
@@ -46,7 +48,7 @@ export interface LoopContext {
   /** v1's folder in the checkout (its flywheel.json has v1's digest). */
   studentFolder: string;
   /** Runs `npm run distill -- <args>`; its stdout and exit status. */
-  distill: (args: string[]) => { status: number | null; stdout: string };
+  distill: (args: string[]) => Promise<{ status: number | null; stdout: string }>;
 }
 
 export interface StepResult<T> {
@@ -79,9 +81,13 @@ export async function baselineOnV1(
     ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     guardrails: [],
   });
+  // Bounded by texts, not time, and written in turn: the same seed gives the same generations in
+  // the same stored order, so the dataset built from them has the same digest.
   const { tally, experiment } = await writeDuring(ctx.api, e.id, ctx.writers, {
     deadline: Date.now() + ctx.mode.baselineS * 1000,
     log: ctx.log,
+    documentsPerWriter: ctx.mode.baselineTexts,
+    inTurn: true,
   });
   const to = new Date();
   const control = experiment.arms.find((a) => a.isControl)!;
@@ -278,6 +284,9 @@ export async function distillV2(
     ctx.workerUrl,
     '--app-url',
     ctx.api.baseUrl,
+    // Registered below: distill.ts's own POST can meet a keep-alive socket the app closed during
+    // the minutes of training (EPIPE); ProductApi sends that again.
+    '--no-register',
     '--json',
     '--steps',
     String(mode.distill.steps),
@@ -291,7 +300,7 @@ export async function distillV2(
     String(input.distillSeed),
   ];
   ctx.log(`    npm run distill -- ${args.join(' ')} (--api-key from FLYWHEEL_API_KEY)`);
-  const run = ctx.distill(args);
+  const run = await ctx.distill(args);
   const lines = run.stdout.split('\n').filter(Boolean);
   lines
     .filter((l) => /divergence|wrote|worker load|registered|resumed|stopped/i.test(l))
@@ -305,6 +314,16 @@ export async function distillV2(
     digest: string;
     lineage: { eval_divergence?: unknown };
   };
+  await ctx.api
+    .post('/models/versions', {
+      name: out.name,
+      version: out.version,
+      artifactDigest: out.digest,
+      lineage: out.lineage,
+    })
+    .catch((error: Error) => {
+      if (!/already registered/.test(error.message)) throw error;
+    });
   const row = await waitForModel(ctx.api, `${out.name}/${out.version}`);
   ctx.log(`    registered ${out.name}/${out.version} (${row.id}), ${out.digest}`);
   return {

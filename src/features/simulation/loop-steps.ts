@@ -159,6 +159,9 @@ export async function writeDuring(
     log: StepLog;
     stopWhen?: (e: ExperimentRow) => boolean;
     tickMs?: number;
+    /** Bounds the phase by work instead of time (the deadline then only guards a stuck run). */
+    documentsPerWriter?: number;
+    inTurn?: boolean;
   },
 ): Promise<{ tally: Tally; experiment: ExperimentRow }> {
   let stop = false;
@@ -178,6 +181,8 @@ export async function writeDuring(
   const tally = await writePhase(writers, {
     deadline: options.deadline,
     stop: () => stop,
+    documentsPerWriter: options.documentsPerWriter,
+    inTurn: options.inTurn,
     onTick: (t) => options.log(progressLine(t, writers)),
     tickMs: options.tickMs ?? 10_000,
   });

@@ -57,6 +57,12 @@ export async function writePhase(
     stop?: () => boolean;
     /** Each writer stops after this many documents. */
     documentsPerWriter?: number;
+    /**
+     * Writers take turns (one after another) instead of writing at once: the order in which the
+     * app stores their generations is then a function of the seed, and so is a dataset version
+     * built from them (its rows follow the generations' stored order).
+     */
+    inTurn?: boolean;
     onTick?: (tally: Tally) => void;
     tickMs?: number;
   },
@@ -67,12 +73,11 @@ export async function writePhase(
     ? setInterval(() => options.onTick?.(tally), options.tickMs ?? 5000)
     : undefined;
   try {
-    await Promise.all(
-      writers.map((w) => {
-        w.state = 'typing';
-        return w.writeUntil(stop, tally, options.documentsPerWriter);
-      }),
-    );
+    for (const w of writers) w.state = 'typing';
+    if (options.inTurn)
+      for (const w of writers) await w.writeUntil(stop, tally, options.documentsPerWriter);
+    else
+      await Promise.all(writers.map((w) => w.writeUntil(stop, tally, options.documentsPerWriter)));
   } finally {
     clearInterval(timer);
   }

@@ -62,13 +62,20 @@ export class ProductApi {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(`${this.baseUrl}/api/v1${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.apiKey}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
+      const request = () =>
+        fetch(`${this.baseUrl}/api/v1${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${this.apiKey}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      // A kept-alive socket the server closed meanwhile fails the write (EPIPE, ECONNRESET)
+      // before the request reached the app: sent again once, on a new connection.
+      const response = await request().catch((error: Error & { cause?: { code?: string } }) => {
+        if (!['EPIPE', 'ECONNRESET'].includes(error.cause?.code ?? '')) throw error;
+        return request();
       });
       if (response.status === 429 && attempt < 5) {
         await sleep(1000 * Number(response.headers.get('retry-after') ?? 1));

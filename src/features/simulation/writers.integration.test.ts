@@ -4,7 +4,7 @@
 // is stored once (a resend is all duplicates), and the stored events agree with what they did.
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { appRouter } from '~/server/root';
+import { appRouter } from '~/composition/root';
 import { describeOnEachDatabase } from '~/test/databases';
 import { startWorker, type WorkerProcess } from '~/test/worker-process';
 import { WRITER_BEHAVIOUR } from './behaviour';
