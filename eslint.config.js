@@ -50,4 +50,46 @@ export default tseslint.config(
       'react-hooks/exhaustive-deps': 'warn',
     },
   },
+  {
+    // Layers point one way: composition (src/composition) → features → kernel (src/server) → lib.
+    // Tests may assemble the whole app, so they are exempt.
+    files: ['src/server/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '~/features/**',
+                '~/composition/**',
+                '~/app/**',
+                '**/features/**',
+                '**/composition/**',
+              ],
+              message: 'The kernel (src/server) must not import features or composition.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/features/**/*.{ts,tsx}', 'src/lib/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['~/composition/**', '**/composition/**', '~/app/**'],
+              message: 'Features meet the app only through composition, which imports them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -7,7 +7,7 @@ export async function register() {
     const { env } = await import('./server/env');
     const { startTracing } = await import('./server/tracing');
     await startTracing({ endpoint: env().OTEL_EXPORTER_OTLP_ENDPOINT });
-    const { onServerStart } = await import('./server/on-server-start');
+    const { onServerStart } = await import('./composition/on-server-start');
     await onServerStart();
   }
 }

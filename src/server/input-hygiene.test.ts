@@ -6,9 +6,9 @@ import { makeGeneration, lifecycleEvents } from '~/features/feedback/server/test
 import { createApiKey } from '~/features/settings/server/api-key-service';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { toPublicError } from './errors';
-import { createPublicApi } from './http/public-api';
+import { createPublicApi } from '~/composition/public-api';
 import { findUnstorableText } from './input-hygiene';
-import { appRouter, createCaller } from './root';
+import { appRouter, createCaller } from '~/composition/root';
 import { contextFor } from './trpc';
 
 const NUL = 'a\u0000b';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { toPublicError } from './errors';
 import { clientAddress, EndUserLimits, retryAfterOf } from './rate-limit';
-import { createCaller } from './root';
+import { createCaller } from '~/composition/root';
 import { contextFor, type SessionUser, type TRPCContext } from './trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 

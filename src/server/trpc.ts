@@ -1,8 +1,9 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
-import { hasRole, isRole, type Role } from '~/features/auth/roles';
+import { hasRole, type Role } from '~/lib/roles';
 import type { Db } from './db';
+import type { SessionUser } from './session-user';
 import {
   DomainError,
   ForbiddenError,
@@ -13,12 +14,8 @@ import {
 import { assertStorableText } from './input-hygiene';
 import { admitEndUser, unitIdOf } from './rate-limit';
 
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-}
+// Re-exported for callers that build contexts (tests, the request context).
+export { toSessionUser, type SessionUser } from './session-user';
 
 export interface TRPCContext {
   db: Db;
@@ -33,19 +30,6 @@ export interface TRPCContext {
 /** A context with a known user (server-side callers and tests). */
 export function contextFor(db: Db, user: SessionUser | null): TRPCContext {
   return { db, getUser: () => Promise.resolve(user) };
-}
-
-/** Narrows what the auth library returns to what procedures may rely on. */
-export function toSessionUser(
-  user: { id: string; email: string; name: string; role?: string | null } | undefined | null,
-): SessionUser | null {
-  if (!user) return null;
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    role: isRole(user.role) ? user.role : 'viewer',
-  };
 }
 
 const t = initTRPC.context<TRPCContext>().create({
@@ -71,6 +55,7 @@ const t = initTRPC.context<TRPCContext>().create({
 });
 
 export const createTRPCRouter = t.router;
+export const mergeRouters = t.mergeRouters;
 export const createCallerFactory = t.createCallerFactory;
 
 // Domain errors become a TRPCError with their mapped code, also for server-side callers.

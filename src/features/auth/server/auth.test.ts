@@ -1,11 +1,11 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { expect, it } from 'vitest';
-import { appRouter } from '~/server/root';
+import { appRouter } from '~/composition/root';
 import { toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase } from '~/test/databases';
 import { createAuth } from './auth';
 import { createUser } from '~/features/settings/server/user-service';
-import { bootstrapAdmin } from './bootstrap-admin';
+import { bootstrapAdmin } from '~/features/settings/server/bootstrap-admin';
 
 const baseURL = 'http://localhost:3000';
 

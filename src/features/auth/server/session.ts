@@ -1,7 +1,7 @@
 import 'server-only';
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { toSessionUser, type SessionUser } from '~/server/trpc';
+import { toSessionUser, type SessionUser } from '~/server/session-user';
 import { REQUEST_PATH_HEADER, safeNextPath } from '../next-path';
 import { hasRole, type Role } from '../roles';
 import { auth } from './app-auth';

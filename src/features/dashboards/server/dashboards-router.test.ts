@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { createCaller } from '~/server/root';
+import { createCaller } from '~/composition/root';
 import { toPublicError } from '~/server/errors';
 import { contextFor, toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';

@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiKey } from '~/features/settings/server/api-key-service';
-import { createPublicApi } from '~/server/http/public-api';
-import { createCaller } from '~/server/root';
+import { createPublicApi } from '~/composition/public-api';
+import { createCaller } from '~/composition/root';
 import { contextFor } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { MAX_SAMPLE } from '../config';

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { createApiKey } from '~/features/settings/server/api-key-service';
-import { createPublicApi } from '~/server/http/public-api';
+import { createPublicApi } from '~/composition/public-api';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { experimentInput } from './testing/fixtures';
 

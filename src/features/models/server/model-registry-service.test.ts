@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { createApiKey } from '~/features/settings/server/api-key-service';
-import { createPublicApi } from '~/server/http/public-api';
+import { createPublicApi } from '~/composition/public-api';
 import { toPublicError } from '~/server/errors';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { readLineage } from '../lineage';

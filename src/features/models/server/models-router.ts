@@ -1,4 +1,3 @@
-import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import { createTRPCRouter, editorProcedure, signedInProcedure } from '~/server/trpc';
 import {
   listModelVersions,
@@ -15,6 +14,4 @@ export const modelsRouter = createTRPCRouter({
     .mutation(({ ctx, input }) =>
       registerModelVersion(ctx.db, { type: 'user', userId: ctx.user.id }, input),
     ),
-  /** Each inference backend with its circuit state, for the Models console. */
-  backends: signedInProcedure.query(({ ctx }) => suggestionRuntime(ctx.db).pool.status()),
 });

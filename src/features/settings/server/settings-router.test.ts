@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createCaller } from '~/server/root';
+import { createCaller } from '~/composition/root';
 import { contextFor, toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import type { Db } from '~/server/db';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { createAuth } from '~/features/auth/server/auth';
-import { createCaller } from '~/server/root';
+import { createCaller } from '~/composition/root';
 import { toPublicError } from '~/server/errors';
 import { contextFor, toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';

@@ -1,7 +1,7 @@
 import { fetchRequestHandler } from '@trpc/server/adapters/fetch';
 import { limitBody, MAX_TRPC_BODY_BYTES } from '~/server/http/body-limit';
-import { appRouter } from '~/server/root';
-import { createRequestContext } from '~/server/http/request-context';
+import { appRouter } from '~/composition/root';
+import { createRequestContext } from '~/composition/request-context';
 import { retryAfterOf } from '~/server/rate-limit';
 
 const handler = (request: Request) => {

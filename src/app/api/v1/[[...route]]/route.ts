@@ -1,5 +1,5 @@
 import { db } from '~/server/db';
-import { createPublicApi } from '~/server/http/public-api';
+import { createPublicApi } from '~/composition/public-api';
 
 const app = createPublicApi(db);
 const handler = (req: Request) => app.fetch(req);

@@ -9,7 +9,7 @@ import type { Role } from '~/features/auth/roles';
 import { lifecycleEvents, makeGeneration } from '~/features/feedback/server/testing/fixtures';
 import { createApiKey } from '~/features/settings/server/api-key-service';
 import { createUser } from '~/features/settings/server/user-service';
-import { appRouter } from '~/server/root';
+import { appRouter } from '~/composition/root';
 import { toSessionUser } from '~/server/trpc';
 import { describeOnEachDatabase } from '~/test/databases';
 import { createPublicApi } from './public-api';

@@ -10,7 +10,7 @@ import { completeSuggestion } from '~/features/suggestions/server/suggestions-se
 import { createSuggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
 import { describeOnEachDatabase } from '~/test/databases';
 import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
-import { startTracing, type Tracing } from '../tracing';
+import { startTracing, type Tracing } from '~/server/tracing';
 import { createOutboxDispatcher } from './outbox-dispatcher';
 
 type Http = typeof import('node:http');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '~/server/db';
-import type { Auth } from './auth';
-import { createUser } from '~/features/settings/server/user-service';
+import type { Auth } from '~/features/auth/server/auth';
+import { createUser } from './user-service';
 
 /**
  * On the first start (no users yet) creates the admin account. Returns the credentials when it

@@ -16,8 +16,8 @@ import {
   type DeliveryItem,
   type OutboxSink,
 } from '~/features/feedback/server/sinks/sink';
-import type { Db } from '../db';
-import type { ServerEnv } from '../env';
+import type { Db } from '~/server/db';
+import type { ServerEnv } from '~/server/env';
 
 export interface OutboxDispatcherOptions {
   db: Db;

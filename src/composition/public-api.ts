@@ -13,12 +13,12 @@ import {
 import { suggestAny } from '~/features/suggestions/server/suggestions-service';
 import { suggestionsApi } from '~/features/suggestions/server/suggestions-api';
 import { suggestionRuntime } from '~/features/suggestions/server/suggestions-runtime';
-import type { Db } from '../db';
-import { DomainError } from '../errors';
-import { metricsRegistry } from '../metrics';
-import { endUserLimits, unitIdOf } from '../rate-limit';
-import { errorResponse } from './error-response';
-import { readJsonBody } from './read-json-body';
+import type { Db } from '~/server/db';
+import { DomainError } from '~/server/errors';
+import { metricsRegistry } from '~/server/metrics';
+import { endUserLimits, unitIdOf } from '~/server/rate-limit';
+import { errorResponse } from '~/server/http/error-response';
+import { readJsonBody } from '~/server/http/read-json-body';
 import { createRequestContext } from './request-context';
 
 /** 500 events of a few hundred bytes each fit comfortably. */

@@ -1,12 +1,12 @@
-import { bootstrapAdmin } from '~/features/auth/server/bootstrap-admin';
+import { bootstrapAdmin } from '~/features/settings/server/bootstrap-admin';
 import { auth } from '~/features/auth/server/app-auth';
 import { startRollupJob } from '~/features/dashboards/server/rollup-job';
 import { startDatasetJob } from '~/features/datasets/server/dataset-job';
 import { startEvalJob } from '~/features/evals/server/eval-job';
 import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
-import { db } from './db';
-import { env } from './env';
+import { db } from '~/server/db';
+import { env } from '~/server/env';
 import { startOutboxDispatcher, startOutboxPruner } from './jobs/outbox-dispatcher';
 
 export async function onServerStart(): Promise<void> {
