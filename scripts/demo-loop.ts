@@ -7,7 +7,7 @@
 //   bad candidate rolled back by the guardrail job, then v2 ramped against v1 under guardrails ·
 //   6 the verdict (promote or roll back). Without --app-url it starts the product itself, the way
 //   `npm start` does, on a fresh embedded database in a temporary folder.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, cp, mkdtemp, writeFile } from 'node:fs/promises';
@@ -35,6 +35,10 @@ import { deal, makePopulation } from '../src/features/simulation/population';
 import { createApiKey, ProductApi, signIn } from '../src/features/simulation/product-api';
 import { seededOrder } from '../src/features/simulation/random';
 import { httpTransport } from '../src/features/simulation/transport';
+import { applyMigrations } from '../src/server/db/migrations';
+import { openDatabase } from '../src/server/db/open-database';
+import { childEnvironment, loadServerEnv } from '../src/server/env';
+import { buildIfStale } from './build-if-stale';
 import { stopService } from './processes';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -52,6 +56,7 @@ const { values: args } = parseArgs({
     'model-repository': { type: 'string' },
     'admin-email': { type: 'string', default: 'admin@loop.local' },
     'admin-password': { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 if (args['app-url'] && !args['admin-password']) {
@@ -143,7 +148,10 @@ interface Product {
   stop(): Promise<void>;
 }
 
-/** The product as `npm start` runs it, on a fresh embedded database in `dir`. */
+/**
+ * The product as `npm start` runs it (its pieces: the embedded database, the migrations, the
+ * worker, the Next.js server behind serve-next.mjs), on a fresh embedded database in `dir`.
+ */
 async function startProduct(dir: string, password: string): Promise<Product> {
   const [port, workerPort] = [await freePort(), await freePort()];
   const modelRepository = path.join(dir, 'models');
@@ -152,52 +160,71 @@ async function startProduct(dir: string, password: string): Promise<Product> {
     await cp(path.join(root, 'inference/models', model), path.join(modelRepository, model), {
       recursive: true,
     });
-  const logFile = path.join(dir, 'product.log');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: '',
-      INFERENCE_BACKENDS: '',
-      PORT: String(port),
-      APP_URL: `http://127.0.0.1:${port}`,
-      WORKER_PORT: String(workerPort),
-      EMBEDDED_DATABASE_DIR: path.join(dir, 'postgres'),
-      MODEL_REPOSITORY: modelRepository,
-      ADMIN_EMAIL: args['admin-email'],
-      ADMIN_PASSWORD: password,
-      BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
-      ALLOW_ANONYMOUS_WRITE: '1',
-      GUARDRAIL_INTERVAL_MS: String(MODE.guardrailMs),
-      // Simulated writers type hours of text in minutes, all from this machine's address.
-      RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-      RATE_LIMIT_PER_UNIT_PER_MINUTE: '100000',
-      GENERATIONS_PER_UNIT_PER_MINUTE: '100000',
-    },
+  // --no-build: use the existing build (a browser test's server has just made it).
+  if (!args['no-build']) await buildIfStale(childEnvironment({ NODE_ENV: 'production' }));
+  const env = loadServerEnv({
+    ...process.env,
+    DATABASE_URL: '',
+    EMBEDDED_DATABASE_DIR: path.join(dir, 'postgres'),
   });
-  const out = createWriteStream(logFile);
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
+  const database = await openDatabase(env, { log: () => {} });
+  await applyMigrations(database.url);
+  const out = createWriteStream(path.join(dir, 'product.log'));
+  const service = (name: string, command: string[], overrides: Record<string, string>) => {
+    const child = spawn(process.execPath, command, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnvironment(overrides),
+    });
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('exit', (code, signal) => out.write(`[${name}] exited (${code ?? signal})\n`));
+    return child;
+  };
+  const workerUrl = `http://127.0.0.1:${workerPort}`;
+  const worker = service('worker', ['--import', 'tsx', 'inference/src/index.ts'], {
+    WORKER_PORT: String(workerPort),
+    MODEL_REPOSITORY: modelRepository,
+  });
   const appUrl = `http://127.0.0.1:${port}`;
+  const app = service('app', ['scripts/serve-next.mjs', '--port', String(port)], {
+    NODE_ENV: 'production',
+    DATABASE_URL: database.url,
+    INFERENCE_BACKENDS: workerUrl,
+    APP_URL: appUrl,
+    ADMIN_EMAIL: args['admin-email'],
+    ADMIN_PASSWORD: password,
+    BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
+    ALLOW_ANONYMOUS_WRITE: '1',
+    GUARDRAIL_INTERVAL_MS: String(MODE.guardrailMs),
+    // Simulated writers type hours of text in minutes, all from this machine's address.
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_UNIT_PER_MINUTE: '100000',
+    GENERATIONS_PER_UNIT_PER_MINUTE: '100000',
+  });
+  const stop = async () => {
+    await Promise.all([stopService(app, 15_000), stopService(worker, 15_000)]);
+    await database.stop();
+  };
   for (let i = 0; ; i++) {
-    if (child.exitCode !== null)
-      throw new Error(`the product stopped while starting; see ${logFile}`);
-    const ok = await fetch(`${appUrl}/sign-in`).then(
+    const up = await fetch(`${appUrl}/sign-in`).then(
       (r) => r.ok,
       () => false,
     );
-    if (ok) break;
-    if (i > 4 * 60 * 20)
-      throw new Error(`the product did not start within 20 minutes; see ${logFile}`);
+    const ready =
+      up &&
+      (await fetch(`${workerUrl}/v2/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ));
+    if (ready) break;
+    if (app.exitCode !== null || worker.exitCode !== null || i > 4 * 60 * 5) {
+      await stop();
+      throw new Error(`the product did not start; see ${path.join(dir, 'product.log')}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return {
-    appUrl,
-    workerUrl: `http://127.0.0.1:${workerPort}`,
-    modelRepository,
-    stop: () => stopService(child, 15_000),
-  };
+  return { appUrl, workerUrl, modelRepository, stop };
 }
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-loop-'));
@@ -298,6 +325,29 @@ try {
       }),
   };
   const v1 = await waitForModel(api, 'flywheel-student/1');
+  // Warm up the serving path (the app's routes and pools, the worker's v1 session) with a unit
+  // that is no writer, so the writers' first suggestions are not fallbacks of a cold start.
+  for (let i = 0; i < 3; i++)
+    await fetch(`${p.workerUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'flywheel-student/1', prompt: 'Thank you for', max_tokens: 4 }),
+    }).catch(() => null);
+  for (let i = 0, primary = 0; i < 60 && primary < 5; i++) {
+    const answer = await transport
+      .complete(
+        {
+          featureId: 'inline-completion',
+          unitId: `warm-up-${seed}`,
+          textBefore: 'Thank you for your',
+          textAfter: '',
+        },
+        AbortSignal.timeout(10_000),
+      )
+      .catch(() => null);
+    primary = answer?.tier === 'primary' ? primary + 1 : 0;
+    if (primary === 0) await new Promise((r) => setTimeout(r, 500));
+  }
   const baseline = await step('1. Writers use v1 (flywheel-student/1)', () =>
     baselineOnV1(ctx, v1),
   );
