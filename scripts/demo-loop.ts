@@ -76,7 +76,7 @@ if (!['new', 'repeat'].includes(args.phase5)) {
  */
 const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: number } = args.quick
   ? {
-      writers: 10,
+      writers: 16,
       maxInFlight: 3,
       baselineTexts: 1,
       baselineS: 120,
@@ -319,7 +319,13 @@ try {
           },
         );
         let stdout = '';
-        child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stdout?.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          // Training progress as it goes, one line per few steps.
+          for (const line of d.toString().split('\n'))
+            if (/^step \d+\/\d+/.test(line) && Number(/^step (\d+)/.exec(line)?.[1]) % 10 === 0)
+              log(`    ${line}`);
+        });
         child.once('error', reject);
         child.once('exit', (status) => resolve({ status, stdout }));
       }),

@@ -173,8 +173,11 @@ export async function plantedBadCandidate(
       action: 'kill',
       reason: 'the guardrail job did not roll it back within the step',
     });
+  const lastCheck = (await ctx.api.get<{ lastCheck: unknown }>(`/experiments/${e.id}`)).lastCheck;
   ctx.log(
-    `    ${experiment.status === 'rolled_back' ? 'rolled back by the guardrail job' : `NOT rolled back by the guardrail job (status ${experiment.status})`}: ${experiment.statusReason ?? ''}`,
+    experiment.status === 'rolled_back'
+      ? `    rolled back by the guardrail job: ${experiment.statusReason ?? ''}`
+      : `    NOT rolled back by the guardrail job (status ${experiment.status}); last check: ${JSON.stringify(lastCheck).slice(0, 600)}`,
   );
   if (system)
     ctx.log(`    audit: ${system.action} by system: ${JSON.stringify(system.after).slice(0, 400)}`);
@@ -218,7 +221,7 @@ export async function datasetFromFeedback(
       to: input.to.toISOString(),
       format: 'prompt-completion',
       seed: ctx.seed,
-      evalFraction: 0.2,
+      evalFraction: 0.3,
     },
   });
   const build = await api.post<{ id: string }>(`/datasets/${name}/builds`);
