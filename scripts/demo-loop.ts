@@ -96,10 +96,10 @@ const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: numb
       maxInFlight: 6,
       baselineTexts: 1,
       baselineS: 600,
-      distill: { steps: 150, batch: 8, evalPrompts: 32, sftWeight: 1 },
-      evalSample: 300,
+      distill: { steps: 20, batch: 8, evalPrompts: 16, sftWeight: 1 },
+      evalSample: 200,
       badS: 120,
-      experimentS: 300,
+      experimentS: 240,
       ramp: [
         { coverage: 0.2, minDurationMinutes: 1, minUnitsPerArm: 3 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
