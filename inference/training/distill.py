@@ -100,6 +100,8 @@ def parse_args():
     p.add_argument("--on-policy", type=float, default=0.0, help="share of on-policy batches (GKD's lambda), 0..1")
     p.add_argument("--sft-weight", type=float, default=0.0, help="weight of cross-entropy on the text users kept")
     p.add_argument("--lr", type=float, default=3e-5)
+    p.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warmup (Adam's "
+                   "first steps move every weight by about lr, a large jump for an already trained student)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint-every", type=int, default=10)
     p.add_argument("--resume", action="store_true")
@@ -199,6 +201,9 @@ def main():
             if loss is None:
                 done = step + 1
                 continue
+            # A function of the step alone, so a resumed run follows the same schedule.
+            for group in optimizer.param_groups:
+                group["lr"] = args.lr * min(1.0, (step + 1) / max(1, args.warmup))
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
@@ -241,7 +246,7 @@ def main():
         "loss": {"beta": args.beta, "mode": args.mode, "k": args.k, "temperature": args.temperature,
                  "sft_weight": args.sft_weight},
         "on_policy": args.on_policy, "batches": counts,
-        "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
+        "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr, "warmup": args.warmup,
         "max_new_tokens": args.max_new_tokens,
         "eval_divergence": {"before": before, "after": after, "prompts": len(eval_samples),
                             "on_policy_before": on_before, "on_policy_after": on_after},
