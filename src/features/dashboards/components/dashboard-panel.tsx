@@ -11,7 +11,7 @@ import { formatMetric, SUMMARY_METRICS } from './metric-format';
 import { VersionComparison } from './version-comparison';
 
 const HOUR = 3_600_000;
-const RANGES = { '24h': 24, '3d': 72, '7d': 168, '30d': 720, '90d': 2160, '365d': 8760 } as const;
+const RANGES = { '24h': 24, '3d': 72, '7d': 168, '30d': 720, '90d': 2160 } as const;
 type RangeKey = keyof typeof RANGES;
 
 /** Any table as CSV (RFC 4180 quoting), downloaded by the browser. */
