@@ -199,7 +199,7 @@ describeOnEachDatabase('dashboard rollups', ({ db }) => {
     // Eight writers store generations and their feedback interleaved, in small batches (a retried
     // one among them), late feedback last, while two folding loops claim small batches: folds see
     // generations, first and late feedback mixed, and a queue that others are still filling.
-    const eventsOf = (ids: Set<string>, rows: typeof traffic.events) =>
+    const eventsOf = (ids: Set<string | undefined>, rows: typeof traffic.events) =>
       rows.filter((e) => ids.has(e.generationId));
     let writing = true;
     const writers = Array.from({ length: 8 }, async (_, w) => {
