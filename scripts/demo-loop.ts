@@ -423,7 +423,7 @@ try {
       `  ${l.metric.padEnd(24)} v1 ${l.v1?.toFixed(4) ?? '–'}  v2 ${l.v2?.toFixed(4) ?? '–'}  Δ ${l.delta?.toFixed(4) ?? '–'}`,
     );
   log(
-    `  baseline acceptance ${pct(Object.values(baseline.figures)[0]?.acceptanceRate)} (client-side, v1)`,
+    `  baseline acceptance ${pct(baseline.figures['flywheel-student/1']?.acceptanceRate)} (client-side, v1)`,
   );
   await writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
   if (args.json)
