@@ -77,7 +77,8 @@ test('after a quick loop the console tells the story', async ({ page }) => {
 
     // Dashboards: the writers' traffic per version.
     await page.goto(`${app}/console/dashboards`);
-    await expect(page.getByText('flywheel-student/1').first()).toBeVisible();
+    const perVersion = page.getByRole('table', { name: 'Metrics per model version' });
+    await expect(perVersion).toContainText('flywheel-student/1');
 
     // Experiments: the baseline (promoted), the bad candidate (rolled back by the guardrail job)
     // and v2 against v1 with its ramp and history.
