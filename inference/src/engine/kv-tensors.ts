@@ -36,10 +36,6 @@ export function bytesPerToken(shape: KvShape): number {
   return 2 * shape.numLayers * shape.kvHeads * shape.headDim * (shape.dtype === 'float16' ? 2 : 4);
 }
 
-export function blockBytes(block: KvBlock): number {
-  return block.arrays.reduce((sum, a) => sum + a.byteLength, 0);
-}
-
 /** One output row: `cols` of row `row` of `src`, in order, right-aligned (left-padded). */
 export interface RowSource {
   src: KvBlock;

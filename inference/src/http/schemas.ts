@@ -72,7 +72,6 @@ export const chatSchema = z.looseObject({
 });
 
 export type CompletionBody = z.infer<typeof completionSchema>;
-export type ChatBody = z.infer<typeof chatSchema>;
 
 /** Validates `body` or throws a 400 naming the first offending parameter. */
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {

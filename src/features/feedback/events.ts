@@ -144,7 +144,6 @@ export const feedbackEventSchema = z.discriminatedUnion('type', [
 export type FeedbackEvent = z.infer<typeof feedbackEventSchema>;
 /** An event as the browser sends it. */
 export type FeedbackEventInput = z.input<typeof feedbackEventSchema>;
-export type FeedbackEventOf<T extends FeedbackType> = Extract<FeedbackEvent, { type: T }>;
 
 /** Body of `feedback.ingest` (tRPC), `POST /api/v1/feedback` and the beacon. */
 export const ingestInputSchema = z.object({

@@ -23,6 +23,7 @@ import {
   type DashboardFilters,
   type TierName,
 } from '../filters';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 const HOUR_MS = 3_600_000;
 const LATENCIES = ['server', 'client', 'person'] as const;
@@ -188,7 +189,7 @@ export async function readDashboard(db: Db, filters: DashboardFilters): Promise<
   ]);
   const labelOf = (v: string) => {
     const row = versionRows.find((x) => x.id === v);
-    return row ? `${row.name}/${row.version}` : v === '' ? '(no version)' : v;
+    return row ? modelVersionLabel(row) : v === '' ? '(no version)' : v;
   };
 
   const byVersion = new Map<string, Counts>();
@@ -315,7 +316,7 @@ export async function readFilterOptions(db: Db) {
   ]);
   return {
     features: features.map((f) => f.id),
-    versions: versions.map((v) => ({ id: v.id, label: `${v.name}/${v.version}` })),
+    versions: versions.map((v) => ({ id: v.id, label: modelVersionLabel(v) })),
     arms: arms.map((a) => ({
       id: a.id,
       label: `${a.experiment.name} · ${a.name}`,

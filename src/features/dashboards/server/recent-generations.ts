@@ -1,6 +1,7 @@
 import type { Db } from '~/server/db';
 import { DEFAULT_VISIBILITY_GATE_MS } from '~/features/feedback/events';
 import { ABORTED_ERROR, OUTCOME_PRECEDENCE, type Outcome } from '~/features/feedback/metrics';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 /** How long a painted suggestion may still be on screen, short of its gate, with nothing reported. */
 const STILL_OPEN_MS = 30_000;
@@ -77,7 +78,7 @@ export async function recentGenerations(db: Db, input: { featureId?: string; lim
     id: g.id,
     featureId: g.featureId,
     tier: g.tier,
-    modelVersion: g.modelVersion ? `${g.modelVersion.name}/${g.modelVersion.version}` : null,
+    modelVersion: g.modelVersion ? modelVersionLabel(g.modelVersion) : null,
     prompt: g.prompt,
     output: g.output,
     latencyMs: g.latencyMs,

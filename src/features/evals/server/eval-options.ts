@@ -2,6 +2,7 @@
 import { listDatasets } from '~/features/datasets/server/datasets-queries';
 import { FEATURE_IDS } from '~/features/suggestions/server/feature-registry';
 import type { Db } from '~/server/db';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 export async function evalOptions(db: Db) {
   const [models, datasets] = await Promise.all([
@@ -13,7 +14,7 @@ export async function evalOptions(db: Db) {
     listDatasets(db),
   ]);
   return {
-    models: models.map((m) => ({ id: m.id, label: `${m.name}/${m.version}` })),
+    models: models.map((m) => ({ id: m.id, label: modelVersionLabel(m) })),
     datasets: datasets.flatMap((d) =>
       d.latestVersion && d.latestVersion.splits.eval.rows > 0 && d.format !== 'prompt-only'
         ? [

@@ -8,6 +8,7 @@ import type { Db } from '~/server/db';
 import { NotFoundError } from '~/server/errors';
 import type { EvalConfig } from '../config';
 import type { EvalMetrics } from '../run-metrics';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 type RunRow = {
   id: string;
@@ -37,7 +38,7 @@ export function runView(r: RunRow) {
   return {
     id: r.id,
     status: r.status as 'queued' | 'running' | 'succeeded' | 'failed',
-    model: { id: r.modelVersionId, label: `${r.modelVersion.name}/${r.modelVersion.version}` },
+    model: { id: r.modelVersionId, label: modelVersionLabel(r.modelVersion) },
     featureId: config.featureId,
     source: sourceLabel(config),
     datasetVersionId: r.datasetVersionId,

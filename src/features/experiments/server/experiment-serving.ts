@@ -15,6 +15,7 @@
 import type { Db } from '~/server/db';
 import { createAssigner, inHoldout } from '../assignment';
 import { storedRamp, type RampStep } from '../config';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 export interface ServedModel {
   id: string | null;
@@ -227,7 +228,7 @@ export class ExperimentServing {
               name: a.modelVersion.name,
               version: a.modelVersion.version,
               backendModel: a.modelVersion.backendModel,
-              label: `${a.modelVersion.name}/${a.modelVersion.version}`,
+              label: modelVersionLabel(a.modelVersion),
             },
           })),
         });

@@ -11,6 +11,7 @@ import {
   type RampStep,
 } from '../config';
 import { armOrder } from './experiment-serving';
+import { modelVersionLabel } from '~/features/models/model-label';
 
 /** Statuses in which an experiment serves its arms. */
 export const LIVE: ExperimentStatus[] = ['running', 'paused'];
@@ -95,7 +96,7 @@ export function toView(row: ExperimentRow): ExperimentView {
       weight: a.allocationBp / 10_000,
       modelVersion: {
         ...a.modelVersion,
-        label: `${a.modelVersion.name}/${a.modelVersion.version}`,
+        label: modelVersionLabel(a.modelVersion),
       },
     })),
   };

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { hasRole } from '~/features/auth/roles';
 import type { ApiKeyPrincipal } from '~/features/settings/server/api-key-service';
 import type { Db } from '~/server/db';
-import { ForbiddenError, toPublicError } from '~/server/errors';
+import { ForbiddenError } from '~/server/errors';
 import { readJsonBody } from '~/server/http/read-json-body';
 import type { Actor } from '~/features/audit/server/audit-service';
 import {
@@ -32,7 +32,6 @@ import {
   experimentHistory,
   getExperiment,
   listExperiments,
-  StaleVersionError,
   updateExperiment,
 } from './experiments-service';
 import { experimentResults } from './results-service';
@@ -52,22 +51,6 @@ function editorActor(principal: ApiKeyPrincipal): Actor {
       `Changing experiments needs an editor key; this key acts as ${principal.role}`,
     );
   return { type: 'api_key', userId: principal.userId };
-}
-
-/** 409 with the current experiment; everything else goes to the app's error handler. */
-async function orStale(run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof StaleVersionError) {
-      const e = toPublicError(error);
-      return Response.json(
-        { error: { code: e.code, message: e.message }, current: error.current },
-        { status: 409 },
-      );
-    }
-    throw error;
-  }
 }
 
 function body(input: unknown): Record<string, unknown> {
@@ -96,8 +79,8 @@ export function experimentsApi(getDb: () => Db, requireApiKey: MiddlewareHandler
     const actor = editorActor(c.get('principal'));
     const input = body(await readJsonBody(c.req.raw));
     const id = idParam.parse(c.req.param('id'));
-    return orStale(async () =>
-      c.json(await updateExperiment(getDb(), actor, updateExperimentInput.parse({ ...input, id }))),
+    return c.json(
+      await updateExperiment(getDb(), actor, updateExperimentInput.parse({ ...input, id })),
     );
   });
 
@@ -105,8 +88,8 @@ export function experimentsApi(getDb: () => Db, requireApiKey: MiddlewareHandler
     const actor = editorActor(c.get('principal'));
     const input = body(await readJsonBody(c.req.raw));
     const id = idParam.parse(c.req.param('id'));
-    return orStale(async () =>
-      c.json(await actOnExperiment(getDb(), actor, experimentActionInput.parse({ ...input, id }))),
+    return c.json(
+      await actOnExperiment(getDb(), actor, experimentActionInput.parse({ ...input, id })),
     );
   });
 

@@ -5,7 +5,7 @@ import type { ServerEnv } from '~/server/env';
 /**
  * The outbox holds the copies of generations and feedback that PostHog and OpenTelemetry
  * receive. Rows are written by the statement that stores the original (so a copy exists iff
- * the original does), delivered later by src/server/jobs/outbox-dispatcher.ts, and deleted
+ * the original does), delivered later by src/composition/jobs/outbox-dispatcher.ts, and deleted
  * once delivered and older than the retention period.
  */
 export const OUTBOX_SINKS = ['posthog', 'otel'] as const;
@@ -120,11 +120,6 @@ export async function markOutboxDelivered(
 export interface Backoff {
   baseMs: number;
   maxMs: number;
-}
-
-/** Backoff after the n-th failed attempt: base·2^(n−1), capped (deterministic, no jitter). */
-export function backoffMs(attempts: number, backoff: Backoff): number {
-  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, attempts - 1));
 }
 
 /** Releases claimed rows for a later retry, keeping why delivery failed. */

@@ -5,7 +5,8 @@ import { auth } from '~/features/auth/server/app-auth';
 import { DATASET_FILES } from '~/features/datasets/server/dataset-files';
 import { versionFilePath } from '~/features/datasets/server/datasets-queries';
 import { db } from '~/server/db';
-import { toPublicError } from '~/server/errors';
+import { UnauthorizedError } from '~/server/errors';
+import { errorResponse } from '~/server/http/error-response';
 
 // Console downloads of a dataset version's files (signed-in users); API keys use /api/v1/datasets.
 export const dynamic = 'force-dynamic';
@@ -18,8 +19,7 @@ export async function GET(
 ): Promise<Response> {
   try {
     const session = await auth().api.getSession({ headers: req.headers });
-    if (!session?.user)
-      return Response.json({ error: { message: 'Sign in first' } }, { status: 401 });
+    if (!session?.user) return errorResponse(new UnauthorizedError('Sign in first'));
     const { versionId, file } = params.parse(await context.params);
     const found = await versionFilePath(db(), versionId, file);
     const body = Readable.toWeb(createReadStream(found.path)) as ReadableStream<Uint8Array>;
@@ -32,8 +32,6 @@ export async function GET(
       },
     });
   } catch (error) {
-    const e = toPublicError(error);
-    if (e.status >= 500) console.error('dataset download failed:', error);
-    return Response.json({ error: { code: e.code, message: e.message } }, { status: e.status });
+    return errorResponse(error, 'dataset download');
   }
 }
