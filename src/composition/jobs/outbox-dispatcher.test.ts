@@ -50,6 +50,8 @@ async function produce(db: Db, sinks: OutboxSinkName[] = BOTH_SINKS) {
     seed: 1,
     error: null,
     traceId: null,
+    spanId: null,
+    parentSpanId: null,
     createdAt: new Date(),
     copy: true,
   };

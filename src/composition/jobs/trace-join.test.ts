@@ -176,6 +176,14 @@ describeOnEachDatabase('one trace per suggestion', ({ db }) => {
     expect(genAi!.span.traceId).toBe(traceId);
     expect(attr(genAi!.span, 'gen_ai.provider.name')).toBeTypeOf('string');
     expect(genAi!.span.attributes.map((a) => a.key)).not.toContain('gen_ai.system');
+    // It is the backend call's span (the id the worker got in traceparent), under an app span.
+    expect(genAi!.span.spanId).toBe(row.spanId);
+    expect(row.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(genAi!.span.parentSpanId).toBe(row.parentSpanId);
+    const appSpanIds = received.filter((r) => r.span.traceId === traceId).map((r) => r.span.spanId);
+    expect(appSpanIds, 'the GenAI span’s parent is an exported app span').toContain(
+      row.parentSpanId,
+    );
     // The request's database work is in the trace too.
     const dbSpans = received.filter(
       (r) => r.scope.includes('instrumentation-pg') && r.span.traceId === traceId,

@@ -70,6 +70,9 @@ export interface GatewayResult {
   error: string | null;
   aborted: boolean;
   traceId: string;
+  /** The backend call's span id and its parent's, so the outbox's GenAI span joins the trace. */
+  spanId: string;
+  parentSpanId: string | null;
   attempts: GatewayAttempt[];
 }
 
@@ -144,6 +147,8 @@ function resultOf(ctx: AttemptContext, answer: TierAnswer): GatewayResult {
     error: [...ctx.attempts].reverse().find((a) => a.error)?.error ?? null,
     aborted: ctx.callerAborted(),
     traceId: ctx.trace.traceId,
+    spanId: ctx.trace.spanId,
+    parentSpanId: ctx.trace.parentSpanId,
     attempts: ctx.attempts,
     ...answer,
   };

@@ -53,6 +53,8 @@ export function toGenerationRow(record: GenerationRecord, now = new Date()): Gen
     latencyMs: result.latencyMs,
     error: result.aborted ? ABORTED_ERROR : result.error,
     traceId: result.traceId,
+    spanId: result.spanId,
+    parentSpanId: result.parentSpanId,
     createdAt: now,
     // Abandoned requests (a newer keystroke) stay in our table for latency analysis but are not
     // product events: PostHog and the trace backend only get suggestions that were answered.

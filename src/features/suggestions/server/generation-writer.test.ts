@@ -233,6 +233,8 @@ function row(unitId: string) {
       error: null,
       aborted: false,
       traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      parentSpanId: null,
       attempts: [],
     },
   });

@@ -35,6 +35,8 @@ export interface GenerationRow {
   latencyMs: number;
   error: string | null;
   traceId: string | null;
+  spanId: string | null;
+  parentSpanId: string | null;
   createdAt: Date;
   /** Whether PostHog/OTel get a copy (abandoned keystrokes stay ours, for latency analysis). */
   copy: boolean;
@@ -85,6 +87,8 @@ const COLUMNS = [
   ['latencyMs', 'float8'],
   ['error', 'text'],
   ['traceId', 'text'],
+  ['spanId', 'text'],
+  ['parentSpanId', 'text'],
   ['createdAt', 'timestamp(3)'],
 ] as const satisfies readonly (readonly [keyof GenerationRow, string])[];
 

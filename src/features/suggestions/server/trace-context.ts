@@ -9,6 +9,8 @@ import { trace, isSpanContextValid } from '@opentelemetry/api';
 export interface TraceContext {
   traceId: string;
   spanId: string;
+  /** The app span the backend call runs under (null for a fresh trace). */
+  parentSpanId: string | null;
   traceparent: string;
 }
 
@@ -20,5 +22,10 @@ export function newTraceContext(): TraceContext {
   const spanId = random.slice(32);
   // Sampled unless the active span says otherwise.
   const flags = parent ? (parent.traceFlags & 1 ? '01' : '00') : '01';
-  return { traceId, spanId, traceparent: `00-${traceId}-${spanId}-${flags}` };
+  return {
+    traceId,
+    spanId,
+    parentSpanId: parent?.spanId ?? null,
+    traceparent: `00-${traceId}-${spanId}-${flags}`,
+  };
 }
