@@ -5,6 +5,7 @@
  * again after `staleAfterMs`; since a build is a pure function of its inputs, rerunning is safe.
  */
 import type { Db } from '~/server/db';
+import { startPollingJob } from '~/server/polling-job';
 import { runBuild, type DatasetsOptions } from './datasets-service';
 
 export interface DatasetJobOptions extends DatasetsOptions {
@@ -48,18 +49,5 @@ export function createDatasetJob(db: Db, options: DatasetJobOptions = {}) {
 
 export function startDatasetJob(db: Db, options: DatasetJobOptions = {}) {
   const job = createDatasetJob(db, options);
-  const intervalMs = options.intervalMs ?? 2_000;
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    job
-      .runNext()
-      .catch((error: unknown) => console.error('Dataset job failed:', error))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPollingJob('Dataset job', options.intervalMs ?? 2_000, () => job.runNext());
 }

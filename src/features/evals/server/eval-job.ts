@@ -6,6 +6,7 @@
  */
 import { backendPool } from '~/features/suggestions/server/suggestions-runtime';
 import type { Db } from '~/server/db';
+import { startPollingJob } from '~/server/polling-job';
 import { runEvalRun, type EvalRunOptions } from './evals-service';
 
 export interface EvalJobOptions extends Partial<EvalRunOptions> {
@@ -48,18 +49,5 @@ export function createEvalJob(db: Db, options: EvalJobOptions = {}) {
 
 export function startEvalJob(db: Db, options: EvalJobOptions = {}) {
   const job = createEvalJob(db, options);
-  const intervalMs = options.intervalMs ?? 2_000;
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    job
-      .runNext()
-      .catch((error: unknown) => console.error('Eval job failed:', error))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startPollingJob('Eval job', options.intervalMs ?? 2_000, () => job.runNext());
 }
