@@ -63,9 +63,14 @@ test('an editor queues an eval of logged prompts and follows it to its metrics',
   });
   await form.getByLabel('Candidate model version').selectOption('flywheel-teacher/1');
 
-  // Nothing logged yet: a clear refusal, no run.
+  // Nothing logged for the feature: a clear refusal, no run. (Rewrite, since specs that ran
+  // before this one on the same app leave completion traffic.)
+  const feature = form.getByLabel('Feature (generations)');
+  await feature.selectOption('rewrite');
   await form.getByRole('button', { name: 'Queue eval' }).click();
   await expect(form.getByRole('alert')).toContainText('has feedback with a kept text');
+  await expect(page.getByText('No eval yet')).toBeVisible();
+  await feature.selectOption('inline-completion');
 
   const madeAt = Date.now();
   await makeTraffic(page);

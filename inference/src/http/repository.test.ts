@@ -221,10 +221,17 @@ describe('model repository', () => {
 
   it('unload drains in-flight generations while other models keep serving', async () => {
     const onBeta = traffic(worker, 'beta');
-    const long = complete(worker, 'alpha/1', 200);
-    const longer = complete(worker, 'alpha/2', 200, { stream: true });
-    // Both generations must be running before the unload (a fixed sleep raced under load).
-    for (let running = 0; running < 2;) {
+    const long = complete(worker, 'alpha/1', 400);
+    const longer = complete(worker, 'alpha/2', 400, { stream: true });
+    let settled = 0;
+    const count = () => void settled++;
+    void long.then(count, count);
+    void longer.then(count, count);
+    // Both generations should be running before the unload (a fixed sleep raced under load); on
+    // a fast machine one may finish first, so the wait also ends when one has settled, and at
+    // least one must still be in flight for the unload to drain.
+    let running = 0;
+    while (running < 2 && settled === 0) {
       const health = (await (await fetch(`${worker.baseUrl}/health`)).json()) as {
         models: { id: string; slots_in_use: number }[];
       };
@@ -233,10 +240,11 @@ describe('model repository', () => {
         .reduce((n, m) => n + m.slots_in_use, 0);
       if (running < 2) await new Promise((r) => setTimeout(r, 5));
     }
+    expect(settled, 'a generation was still in flight when the unload came').toBeLessThan(2);
     const unload = await postJson(worker.baseUrl, '/v2/repository/models/alpha/unload', '');
     expect(unload.status).toBe(200);
     expect((await long).status).toBe(200);
-    expect((await long).json.usage.completion_tokens).toBe(200);
+    expect((await long).json.usage.completion_tokens).toBe(400);
     expect((await longer).status).toBe(200);
     const after = await complete(worker, 'alpha');
     expect(after.status).toBe(404);

@@ -68,7 +68,9 @@ export async function seedEvalTraffic(
     generations.push({
       id,
       featureId: EVAL_FEATURE,
-      unitId: `${ns}-unit-${i}`, // one unit each: a dataset's eval split (by unit) is never empty
+      // One unit each, with fixed ids: the split hashes unit ids, so random ones left the eval split
+      // empty now and then; these put rows in both splits for the tests' seeds.
+      unitId: `eval-unit-${i}`,
       tier: 'primary' as const,
       prompt,
       output: answer,
@@ -102,7 +104,7 @@ export async function seedEvalTraffic(
   generations.push({
     id: `${ns}-eval-unseen`,
     featureId: EVAL_FEATURE,
-    unitId: `${ns}-unit-9`,
+    unitId: 'eval-unit-unseen',
     tier: 'primary' as const,
     prompt: 'This one was never shown',
     output: ' to anyone.',
