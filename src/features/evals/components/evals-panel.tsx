@@ -12,7 +12,11 @@ import { EvalRunRow } from './eval-run-row';
 export function EvalsPanel({ canEdit }: { canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const options = useQuery(trpc.evals.options.queryOptions());
+  // Backends' versions are registered a few seconds after start: until one is, ask again.
+  const options = useQuery({
+    ...trpc.evals.options.queryOptions(),
+    refetchInterval: (q) => (q.state.data?.models.length ? false : 5_000),
+  });
   const runs = useQuery({
     ...trpc.evals.list.queryOptions({ limit: 50 }),
     // Poll while a run waits or runs: its row shows the progress.
