@@ -221,8 +221,10 @@ describe('model repository', () => {
 
   it('unload drains in-flight generations while other models keep serving', async () => {
     const onBeta = traffic(worker, 'beta');
-    const long = complete(worker, 'alpha/1', 400);
-    const longer = complete(worker, 'alpha/2', 400, { stream: true });
+    // 8 choices × 480 tokens each: long enough to be in flight when the unload comes, even on a
+    // fast machine (one 200-token choice could finish before the health poll saw it).
+    const long = complete(worker, 'alpha/1', 480, { n: 8 });
+    const longer = complete(worker, 'alpha/2', 480, { stream: true, n: 8 });
     let settled = 0;
     const count = () => void settled++;
     void long.then(count, count);
@@ -244,7 +246,7 @@ describe('model repository', () => {
     const unload = await postJson(worker.baseUrl, '/v2/repository/models/alpha/unload', '');
     expect(unload.status).toBe(200);
     expect((await long).status).toBe(200);
-    expect((await long).json.usage.completion_tokens).toBe(400);
+    expect((await long).json.usage.completion_tokens).toBe(8 * 480);
     expect((await longer).status).toBe(200);
     const after = await complete(worker, 'alpha');
     expect(after.status).toBe(404);
