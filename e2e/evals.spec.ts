@@ -78,7 +78,7 @@ test('an editor queues an eval of logged prompts and follows it to its metrics',
   await page.waitForTimeout(Math.max(0, madeAt + SETTLE_MS + 5_000 - Date.now()));
 
   await form.getByLabel('Sample size').fill(String(SUGGESTIONS));
-  await form.getByLabel('Seed').fill('e2e');
+  await form.getByLabel('Seed', { exact: true }).fill('e2e');
   await form.getByRole('button', { name: 'Queue eval' }).click();
   const row = page.getByTestId('eval-runs').locator('tbody tr').first();
   await expect(row).toContainText('flywheel-teacher/1');

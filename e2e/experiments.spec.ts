@@ -27,6 +27,8 @@ test('an editor creates, starts, ramps and kills an experiment in the console', 
   await form.getByLabel('Ramp (coverage per step, %)').fill('10, 50, 100');
   await form.getByRole('button', { name: 'Create draft' }).click();
   await form.getByRole('link', { name: 'e2e: student against teacher' }).click();
+  // The list shows statuses too (specs before this one leave experiments): wait for the page.
+  await page.waitForURL(/\/console\/experiments\/[0-9a-f-]{36}$/);
 
   await expect(page.getByTestId('experiment-status')).toHaveText('draft');
   await page.getByRole('button', { name: 'Start' }).click();
