@@ -4,6 +4,7 @@ import { createMiddleware } from 'hono/factory';
 import { datasetsApi } from '~/features/datasets/server/datasets-api';
 import { evalsApi } from '~/features/evals/server/evals-api';
 import { experimentsApi } from '~/features/experiments/server/experiments-api';
+import { featuresApi } from '~/features/experiments/server/features-api';
 import { modelsApi } from '~/features/models/server/models-api';
 import { ingestFeedbackBody } from '~/features/feedback/server/ingest-service';
 import {
@@ -84,6 +85,7 @@ export function createPublicApi(getDb: () => Db) {
     suggestionsApi({ getDb, getUser: (headers) => createRequestContext(headers).getUser() }),
   );
   app.route('/experiments', experimentsApi(getDb, requireApiKey));
+  app.route('/features', featuresApi(getDb, requireApiKey));
   app.route('/datasets', datasetsApi(getDb, requireApiKey));
   app.route('/evals', evalsApi(getDb, requireApiKey));
   app.route('/models', modelsApi(getDb, requireApiKey));

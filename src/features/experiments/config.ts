@@ -187,6 +187,13 @@ export const holdoutInput = z.object({
   share: z.number().min(0).max(0.5),
 });
 
+export const defaultVersionInput = z.object({
+  featureId: z.string().min(1).max(80),
+  /** The version every unit outside an experiment is served. */
+  modelVersionId: z.string().uuid('Pick a registered model version (its id is a UUID)'),
+});
+export type DefaultVersionInput = z.input<typeof defaultVersionInput>;
+
 /** Parses stored JSON (written by this module) back into steps and guardrails. */
 export function storedRamp(value: unknown): RampStep[] {
   const parsed = rampInput.safeParse(value);

@@ -7,6 +7,7 @@ import { buttonClass, Field, formText, inputClass, TextInput } from '~/component
 import { hasRole, type Role } from '~/features/auth/roles';
 import { useTRPC } from '~/trpc/client';
 import { GUARDRAIL_INFO, GUARDRAIL_METRICS, type GuardrailMetric } from '../config';
+import { FeatureSettings } from './feature-settings';
 
 export const STATUS_STYLE: Record<string, string> = {
   draft: 'bg-slate-50 text-slate-700 ring-slate-200',
@@ -29,7 +30,7 @@ export function StatusBadge({ status }: { status: string }) {
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 
-/** The experiments list, the holdouts, and (for editors) the form to create one. */
+/** The experiments list, the features' defaults and holdouts, and (for editors) the form to create one. */
 export function ExperimentsPanel({ role }: { role: Role }) {
   const trpc = useTRPC();
   const experiments = useQuery({ ...trpc.experiments.list.queryOptions(), refetchInterval: 5000 });
@@ -83,7 +84,7 @@ export function ExperimentsPanel({ role }: { role: Role }) {
         </tbody>
       </table>
       {canEdit && <CreateExperimentForm />}
-      <Holdouts canEdit={canEdit} />
+      <FeatureSettings canEdit={canEdit} />
     </div>
   );
 }
@@ -92,7 +93,7 @@ function CreateExperimentForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const versions = useQuery(trpc.models.versions.queryOptions());
-  const features = useQuery(trpc.experiments.holdouts.queryOptions());
+  const features = useQuery(trpc.experiments.features.queryOptions());
   const [treatments, setTreatments] = useState(1);
   const create = useMutation(
     trpc.experiments.create.mutationOptions({
@@ -265,61 +266,5 @@ function CreateExperimentForm() {
         Create draft
       </button>
     </form>
-  );
-}
-
-function Holdouts({ canEdit }: { canEdit: boolean }) {
-  const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const holdouts = useQuery(trpc.experiments.holdouts.queryOptions());
-  const set = useMutation(
-    trpc.experiments.setHoldout.mutationOptions({
-      onSuccess: () =>
-        void queryClient.invalidateQueries({ queryKey: trpc.experiments.holdouts.queryKey() }),
-    }),
-  );
-  return (
-    <section>
-      <h2 className="mb-2 text-sm font-semibold text-slate-700">Holdouts</h2>
-      <p className="mb-2 text-sm text-slate-500">
-        Units in a feature&apos;s holdout never enter its experiments and always get the default.
-      </p>
-      <ul className="space-y-1 text-sm">
-        {holdouts.data?.map((h) => (
-          <li key={h.featureId} className="flex items-center gap-3">
-            <span className="w-48">{h.featureId}</span>
-            {canEdit ? (
-              <form
-                className="flex items-center gap-2"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  const share = Number(formText(new FormData(e.currentTarget), 'share')) / 100;
-                  set.mutate({ featureId: h.featureId, share });
-                }}
-              >
-                <input
-                  name="share"
-                  type="number"
-                  min={0}
-                  max={50}
-                  step="any"
-                  defaultValue={h.share * 100}
-                  className="w-20 rounded-md border border-slate-300 px-2 py-1"
-                  aria-label={`${h.featureId} holdout %`}
-                />
-                %<button className="text-indigo-600 hover:underline">Save</button>
-              </form>
-            ) : (
-              <span>{pct(h.share)}</span>
-            )}
-          </li>
-        ))}
-      </ul>
-      {set.error && (
-        <p role="alert" className="text-sm text-red-600">
-          {set.error.message}
-        </p>
-      )}
-    </section>
   );
 }

@@ -104,7 +104,7 @@ export async function actOnExperiment(
                 ? `Arm ${input.armId} is not an arm of this experiment`
                 : 'Name the arm to promote (armId): this experiment has several treatments',
             );
-          await promoteVersion(tx, before, winner.modelVersion.id);
+          await promoteVersion(tx, actor, { experiment: before, winnerId: winner.modelVersion.id });
           data = {
             status: 'completed',
             endedAt: now,

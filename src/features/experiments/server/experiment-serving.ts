@@ -1,6 +1,6 @@
 /**
  * Serving side of experiments: which arm (and so which model version) a unit gets for a feature,
- * and the exposure log.
+ * the feature's default version for every other unit, and the exposure log.
  *
  * - The live configuration (running and paused experiments, feature holdouts) is held in memory
  *   and re-read when a one-row fingerprint query says it changed; the poll runs every second, so a
@@ -8,6 +8,8 @@
  *   The request path never queries the database (except the very first request of a process).
  * - Assignment is the pure hash (`createAssigner`); units in the feature's holdout or outside the
  *   coverage get the default and are not exposures.
+ * - The default is `Feature.defaultModelVersionId` (set by a promotion or in the console) unless
+ *   that version is retired; without one, the first model of the feature's fallback chain.
  * - Exposures: the first time this process sees (experiment, unit), the row is queued; queued rows
  *   are written in batches with `ON CONFLICT DO NOTHING` on the (experiment, unit) key, so the
  *   database holds one row per unit whatever the number of instances, and keystrokes cost no write.
@@ -31,6 +33,12 @@ export interface ArmChoice {
   model: ServedModel;
 }
 
+/** What a unit is served: its arm's model, else the feature's default version, else null (chain). */
+export interface ServedChoice {
+  arm: ArmChoice | null;
+  model: ServedModel | null;
+}
+
 interface LiveExperiment {
   id: string;
   configVersion: number;
@@ -41,6 +49,8 @@ interface LiveExperiment {
 interface Snapshot {
   experiments: Map<string, LiveExperiment>;
   holdouts: Map<string, number>;
+  /** Features' default versions (not retired). */
+  defaults: Map<string, ServedModel>;
 }
 
 export interface ServingOptions {
@@ -65,7 +75,8 @@ interface Exposure {
 const FINGERPRINT_SQL = `SELECT
   (SELECT count(*) FROM experiment)::int AS n,
   (SELECT max("updatedAt") FROM experiment)::text AS e,
-  (SELECT max("updatedAt") FROM feature)::text AS f`;
+  (SELECT max("updatedAt") FROM feature)::text AS f,
+  (SELECT max("updatedAt") FROM model_version)::text AS m`;
 
 export class ExperimentServing {
   private snapshot: Snapshot | null = null;
@@ -95,15 +106,30 @@ export class ExperimentServing {
 
   /** The arm for this unit, or null (no live experiment, holdout, outside coverage, or trouble). */
   async resolve(featureId: string, unitId: string): Promise<ArmChoice | null> {
+    return (await this.resolveServed(featureId, unitId)).arm;
+  }
+
+  /**
+   * The arm and the model this unit is served: the arm's, or the feature's default version
+   * (outside every experiment, in the holdout, outside coverage). Never throws: on trouble the
+   * last loaded default, or null (the fallback chain's first model answers).
+   */
+  async resolveServed(featureId: string, unitId: string): Promise<ServedChoice> {
     try {
       if (!this.snapshot) await this.refresh();
       this.startTimers();
-      return this.resolveLoaded(featureId, unitId);
+      const arm = this.resolveLoaded(featureId, unitId);
+      return { arm, model: arm?.model ?? this.defaultModel(featureId) };
     } catch (error) {
       // Experiments must never break serving: the default model answers.
       this.log(`experiments: could not resolve an arm: ${String(error)}`);
-      return null;
+      return { arm: null, model: this.defaultModel(featureId) };
     }
+  }
+
+  /** The feature's default version from the loaded snapshot (null: none set, retired, unloaded). */
+  defaultModel(featureId: string): ServedModel | null {
+    return this.snapshot?.defaults.get(featureId) ?? null;
   }
 
   /** Synchronous resolution from the loaded snapshot (benchmarks; null before the first load). */
@@ -175,10 +201,10 @@ export class ExperimentServing {
 
   private async load(): Promise<void> {
     const [fp] =
-      await this.db.$queryRawUnsafe<{ n: number; e: string | null; f: string | null }[]>(
-        FINGERPRINT_SQL,
-      );
-    const fingerprint = `${fp?.n}|${fp?.e}|${fp?.f}`;
+      await this.db.$queryRawUnsafe<
+        { n: number; e: string | null; f: string | null; m: string | null }[]
+      >(FINGERPRINT_SQL);
+    const fingerprint = `${fp?.n}|${fp?.e}|${fp?.f}|${fp?.m}`;
     if (this.snapshot && fingerprint === this.fingerprint) return;
     const [experiments, features] = await Promise.all([
       this.db.experiment.findMany({
@@ -204,11 +230,23 @@ export class ExperimentServing {
           },
         },
       }),
-      this.db.feature.findMany({ select: { id: true, holdoutBp: true } }),
+      this.db.feature.findMany({
+        select: {
+          id: true,
+          holdoutBp: true,
+          defaultModelVersion: {
+            select: { id: true, name: true, version: true, backendModel: true, status: true },
+          },
+        },
+      }),
     ]);
-    const snapshot: Snapshot = { experiments: new Map(), holdouts: new Map() };
-    for (const f of features)
+    const snapshot: Snapshot = { experiments: new Map(), holdouts: new Map(), defaults: new Map() };
+    for (const f of features) {
       if (f.holdoutBp > 0) snapshot.holdouts.set(f.id, f.holdoutBp / 10_000);
+      const d = f.defaultModelVersion;
+      // A retired default is served by nobody's choice: the chain answers instead.
+      if (d && d.status !== 'retired') snapshot.defaults.set(f.id, servedModel(d));
+    }
     for (const e of experiments) {
       const ramp = storedRamp(e.ramp);
       const step = ramp[Math.min(e.rampStep, ramp.length - 1)] as RampStep;
@@ -221,16 +259,7 @@ export class ExperimentServing {
             weights: armOrder(e.arms).map((a) => a.allocationBp / 10_000),
             coverage: step.coverage,
           }),
-          arms: armOrder(e.arms).map((a) => ({
-            id: a.id,
-            model: {
-              id: a.modelVersion.id,
-              name: a.modelVersion.name,
-              version: a.modelVersion.version,
-              backendModel: a.modelVersion.backendModel,
-              label: modelVersionLabel(a.modelVersion),
-            },
-          })),
+          arms: armOrder(e.arms).map((a) => ({ id: a.id, model: servedModel(a.modelVersion) })),
         });
       } catch (error) {
         this.log(`experiments: experiment ${e.id} is not servable: ${String(error)}`);
@@ -259,6 +288,21 @@ export class ExperimentServing {
     this.pollTimer = this.flushTimer = null;
     await this.flush();
   }
+}
+
+function servedModel(v: {
+  id: string;
+  name: string;
+  version: string;
+  backendModel: string;
+}): ServedModel {
+  return {
+    id: v.id,
+    name: v.name,
+    version: v.version,
+    backendModel: v.backendModel,
+    label: modelVersionLabel(v),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   createExperimentInput,
+  defaultVersionInput,
   EXPERIMENT_STATUSES,
   experimentActionInput,
   holdoutInput,
@@ -13,7 +14,8 @@ import {
   experimentHistory,
   getExperiment,
   listExperiments,
-  listHoldouts,
+  listFeatureSettings,
+  setDefaultVersion,
   setHoldout,
   updateExperiment,
 } from './experiments-service';
@@ -40,7 +42,8 @@ export const experimentsRouter = createTRPCRouter({
   results: signedInProcedure
     .input(byId)
     .query(({ ctx, input }) => experimentResults(ctx.db, input.id)),
-  holdouts: signedInProcedure.query(({ ctx }) => listHoldouts(ctx.db)),
+  /** Every feature's default model version and holdout. */
+  features: signedInProcedure.query(({ ctx }) => listFeatureSettings(ctx.db)),
   create: editorProcedure
     .input(createExperimentInput)
     .mutation(({ ctx, input }) =>
@@ -59,4 +62,9 @@ export const experimentsRouter = createTRPCRouter({
   setHoldout: editorProcedure
     .input(holdoutInput)
     .mutation(({ ctx, input }) => setHoldout(ctx.db, { type: 'user', userId: ctx.user.id }, input)),
+  setDefaultVersion: editorProcedure
+    .input(defaultVersionInput)
+    .mutation(({ ctx, input }) =>
+      setDefaultVersion(ctx.db, { type: 'user', userId: ctx.user.id }, input),
+    ),
 });

@@ -236,6 +236,6 @@ describeOnEachDatabase('experiments service', ({ db }) => {
     await api.act({ id: created.id, expectedVersion: 1, action: 'start' });
     expect(await statusOf(api.setHoldout({ featureId: input.featureId, share: 0.2 }))).toBe(400);
     await api.act({ id: created.id, expectedVersion: 2, action: 'kill' });
-    expect((await api.holdouts()).find((h) => h.featureId === input.featureId)?.share).toBe(0.1);
+    expect((await api.features()).find((h) => h.featureId === input.featureId)?.share).toBe(0.1);
   });
 });

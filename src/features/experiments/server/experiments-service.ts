@@ -15,4 +15,9 @@ export { experimentHistory, getExperiment, listExperiments } from './read-experi
 export { createExperiment } from './create-experiment';
 export { updateExperiment } from './update-experiment';
 export { actOnExperiment } from './act-on-experiment';
-export { listHoldouts, setHoldout } from './feature-settings';
+export {
+  listFeatureSettings,
+  setDefaultVersion,
+  setHoldout,
+  type FeatureSetting,
+} from './feature-settings';

@@ -1,11 +1,87 @@
-/** Per-feature experiment settings: the holdout (units no experiment on the feature touches). */
+/**
+ * Per-feature serving settings: the default model version (what every unit outside an experiment
+ * is served; a promotion sets it too) and the holdout (units no experiment on the feature touches).
+ * Each change is audited in its transaction.
+ */
 import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
+import { modelVersionLabel } from '~/features/models/model-label';
 import { ensureFeatures } from '~/features/suggestions/server/feature-sync';
 import type { Db } from '~/server/db';
 import { NotFoundError } from '~/server/errors';
-import { holdoutInput } from '../config';
+import { defaultVersionInput, holdoutInput, type DefaultVersionInput } from '../config';
 import { LIVE } from './experiment-view';
-import { bad } from './experiment-store';
+import { bad, type Tx } from './experiment-store';
+
+export interface FeatureSetting {
+  featureId: string;
+  /** Share of units held out of every experiment (0..0.5). */
+  share: number;
+  /** Served to units outside experiments; null: the first model of the fallback chain. */
+  defaultVersion: { id: string; label: string; status: string } | null;
+}
+
+const versionSelect = { id: true, name: true, version: true, status: true } as const;
+const describe = (v: { id: string; name: string; version: string; status: string }) => ({
+  id: v.id,
+  label: modelVersionLabel(v),
+  status: v.status,
+});
+
+/**
+ * Points the feature's default at `versionId` and audits it (`feature.set_default_version`);
+ * `via` says what did it (a promotion). The version must exist and not be retired.
+ */
+export async function applyDefaultVersion(
+  tx: Tx,
+  actor: Actor,
+  change: { featureId: string; versionId: string; via?: string },
+): Promise<FeatureSetting> {
+  const feature = await tx.feature.findUnique({
+    where: { id: change.featureId },
+    include: { defaultModelVersion: { select: versionSelect } },
+  });
+  if (!feature) throw new NotFoundError(`Feature "${change.featureId}"`);
+  const version = await tx.modelVersion.findUnique({
+    where: { id: change.versionId },
+    select: versionSelect,
+  });
+  if (!version) throw bad(`Model version ${change.versionId} is not registered`);
+  if (version.status === 'retired')
+    throw bad(`Model version ${modelVersionLabel(version)} is retired; pick a live one`);
+  await tx.feature.update({
+    where: { id: change.featureId },
+    data: { defaultModelVersionId: version.id },
+  });
+  const before = feature.defaultModelVersion ? describe(feature.defaultModelVersion) : null;
+  await recordAudit(tx, actor, {
+    action: 'feature.set_default_version',
+    entityType: 'feature',
+    entityId: change.featureId,
+    before: { defaultVersion: before?.label ?? null },
+    after: {
+      defaultVersion: modelVersionLabel(version),
+      ...(change.via ? { via: change.via } : {}),
+    },
+  });
+  return {
+    featureId: feature.id,
+    share: feature.holdoutBp / 10_000,
+    defaultVersion: describe(version),
+  };
+}
+
+/** The console's and the API's change of a feature's default version. */
+export async function setDefaultVersion(
+  db: Db,
+  actor: Actor,
+  raw: DefaultVersionInput,
+): Promise<FeatureSetting> {
+  const input = defaultVersionInput.parse(raw);
+  await ensureFeatures(db);
+  return db.$transaction((tx) =>
+    applyDefaultVersion(tx, actor, { featureId: input.featureId, versionId: input.modelVersionId }),
+  );
+}
 
 export async function setHoldout(
   db: Db,
@@ -38,11 +114,16 @@ export async function setHoldout(
   });
 }
 
-export async function listHoldouts(db: Db): Promise<{ featureId: string; share: number }[]> {
+/** Every feature's holdout and default version. */
+export async function listFeatureSettings(db: Db): Promise<FeatureSetting[]> {
   await ensureFeatures(db);
   const rows = await db.feature.findMany({
-    select: { id: true, holdoutBp: true },
+    select: { id: true, holdoutBp: true, defaultModelVersion: { select: versionSelect } },
     orderBy: { id: 'asc' },
   });
-  return rows.map((r) => ({ featureId: r.id, share: r.holdoutBp / 10_000 }));
+  return rows.map((r) => ({
+    featureId: r.id,
+    share: r.holdoutBp / 10_000,
+    defaultVersion: r.defaultModelVersion ? describe(r.defaultModelVersion) : null,
+  }));
 }

@@ -1,16 +1,20 @@
+import type { Actor } from '~/features/audit/server/audit-service';
 import { LIVE, type ExperimentView } from './experiment-view';
 import type { Tx } from './experiment-store';
+import { applyDefaultVersion } from './feature-settings';
 
 /**
  * The winner's version becomes active and the feature's default; the versions it replaces (other
  * active versions of its model, the losing arms' versions) are retired unless another live
- * experiment still serves them or another feature has them as default.
+ * experiment still serves them or another feature has them as default. The default's change is
+ * audited on the feature too (`feature.set_default_version`, via the experiment).
  */
 export async function promoteVersion(
   tx: Tx,
-  experiment: ExperimentView,
-  winnerId: string,
+  actor: Actor,
+  promotion: { experiment: ExperimentView; winnerId: string },
 ): Promise<void> {
+  const { experiment, winnerId } = promotion;
   const winner = await tx.modelVersion.update({
     where: { id: winnerId },
     data: { status: 'active' },
@@ -46,8 +50,9 @@ export async function promoteVersion(
     });
     if (!inUse) await tx.modelVersion.update({ where: { id }, data: { status: 'retired' } });
   }
-  await tx.feature.update({
-    where: { id: experiment.featureId },
-    data: { defaultModelVersionId: winnerId },
+  await applyDefaultVersion(tx, actor, {
+    featureId: experiment.featureId,
+    versionId: winnerId,
+    via: `experiment ${experiment.id} ("${experiment.name}")`,
   });
 }

@@ -1,7 +1,8 @@
 /**
  * Mirrors the features declared in code to the Feature table (reports and foreign keys need the
- * rows) and points each at its default model version: the newest registered version of the first
- * model in its fallback chain.
+ * rows) and, where a feature has no default model version yet (or a retired one), points it at the
+ * newest registered version of the first model in its fallback chain. A default someone chose (a
+ * promotion, the console) is never overwritten here.
  */
 import type { Prisma } from '~/generated/prisma/client';
 import type { Db } from '~/server/db';
@@ -23,13 +24,21 @@ export async function syncFeatures(db: Db, catalog?: ModelCatalog): Promise<void
       description: feature.description,
       config: featureConfig(feature) as unknown as Prisma.InputJsonValue,
       configHash: featureConfigHash(feature),
-      ...(model?.id ? { defaultModelVersionId: model.id } : {}),
     };
+    const defaultModelVersionId = model?.id ?? undefined;
     await db.feature.upsert({
       where: { id: feature.id },
-      create: { id: feature.id, ...data },
+      create: { id: feature.id, ...data, defaultModelVersionId },
       update: data,
     });
+    if (defaultModelVersionId)
+      await db.feature.updateMany({
+        where: {
+          id: feature.id,
+          OR: [{ defaultModelVersionId: null }, { defaultModelVersion: { status: 'retired' } }],
+        },
+        data: { defaultModelVersionId },
+      });
   }
 }
 

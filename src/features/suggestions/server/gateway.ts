@@ -35,7 +35,10 @@ export interface GatewayRequest {
   textAfter: string;
   prediction?: string;
   seed: number;
-  /** The experiment arm's model in place of the chain's first model (see resolveArm). */
+  /**
+   * The unit's arm's model or the feature's default version, in place of the chain's first model
+   * (see resolveServed in arm-resolver.ts).
+   */
   primaryOverride?: ResolvedModel | null;
   /** The caller's abort (a newer keystroke, a closed connection). */
   signal?: AbortSignal;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '~/server/errors';
-import { resolveArm } from './arm-resolver';
+import { resolveServed } from './arm-resolver';
 import {
   getFeature,
   instructionText,
@@ -52,12 +52,13 @@ async function run(
 ): Promise<SuggestionOutcome> {
   const id = randomUUID();
   const seed = seedFor(id);
-  const arm = await resolveArm(rt.db, feature.id, request.unitId);
+  // The arm's model, else the feature's default version; the chain after it either way.
+  const { arm, model } = await resolveServed(rt.db, feature.id, request.unitId);
   const result = await rt.gateway.suggest({
     ...request,
     feature,
     seed,
-    primaryOverride: arm?.model ?? null,
+    primaryOverride: model,
   });
   const { recorded, stored } = await rt.recorder.record({
     id,
