@@ -152,6 +152,17 @@ export const createExperimentInput = z.object({
   guardrails: guardrailsInput.default(DEFAULT_GUARDRAILS),
   /** Error budget of all guardrail tests together. */
   alpha: z.number().gt(0).max(0.2).default(0.05),
+  /**
+   * The assignment seed (GrowthBook's `seed`): the same seed and unit ids give the same arms, so
+   * a run can be repeated. Random when absent. Fixed once created.
+   */
+  seed: z
+    .string()
+    .trim()
+    .min(1, 'The assignment seed cannot be empty; leave it out for a random one')
+    .max(100, 'The assignment seed is at most 100 characters')
+    .regex(/^[\w.:-]+$/, 'The assignment seed uses letters, digits, ".", ":", "_" and "-"')
+    .optional(),
 });
 export type CreateExperimentInput = z.input<typeof createExperimentInput>;
 

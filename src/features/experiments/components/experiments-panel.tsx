@@ -136,6 +136,8 @@ function CreateExperimentForm() {
       arms,
       ramp,
       guardrails,
+      // Empty: a random seed (shown on the experiment's page once created).
+      seed: formText(form, 'seed').trim() || undefined,
     });
   }
 
@@ -163,6 +165,9 @@ function CreateExperimentForm() {
       </div>
       <Field label="Description">
         <TextInput name="description" maxLength={2000} />
+      </Field>
+      <Field label="Assignment seed (optional; the same seed gives every unit the same arm)">
+        <TextInput name="seed" placeholder="random" maxLength={100} pattern="[\w.:\-]+" />
       </Field>
       <fieldset className="space-y-2">
         <legend className="text-sm font-medium text-slate-700">

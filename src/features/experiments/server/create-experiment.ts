@@ -25,7 +25,7 @@ export async function createExperiment(
         featureId: input.featureId,
         name: input.name,
         description: input.description,
-        salt: randomUUID(),
+        salt: input.seed ?? randomUUID(),
         ramp: input.ramp,
         guardrails: input.guardrails,
         alpha: input.alpha,

@@ -20,6 +20,7 @@ export function auditSnapshot(view: ExperimentView) {
   return {
     version: view.version,
     status: view.status,
+    seed: view.seed,
     name: view.name,
     description: view.description,
     rampStep: view.rampStep,
