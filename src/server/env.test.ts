@@ -10,6 +10,17 @@ describe('loadServerEnv', () => {
     expect(env.EMBEDDED_DATABASE_PORT).toBeUndefined(); // a free port
     expect(env.START_WORKER).toBe(true);
     expect(env.INFERENCE_BACKENDS).toEqual([]);
+    expect(env.DATASET_WATERMARK_SETTLE_MS).toBe(120_000);
+  });
+
+  it('takes a shorter dataset watermark settle time, but not under a second', () => {
+    expect(loadServerEnv({ DATASET_WATERMARK_SETTLE_MS: '5000' }).DATASET_WATERMARK_SETTLE_MS).toBe(
+      5000,
+    );
+    for (const value of ['500', 'soon', '-1'])
+      expect(() => loadServerEnv({ DATASET_WATERMARK_SETTLE_MS: value })).toThrow(
+        /^Invalid environment variable DATASET_WATERMARK_SETTLE_MS: /,
+      );
   });
 
   it('parses lists and flags', () => {

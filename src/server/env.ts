@@ -60,6 +60,13 @@ const serverEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Pause of the outbox dispatcher (PostHog/OTel copies) between rounds that found nothing. */
   OUTBOX_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
+  /**
+   * How far in the past a dataset version's (or an eval's) watermark must lie: generations are
+   * stored by a batching writer that retries for up to 30 s while the database is unreachable, so
+   * the newest seconds may still fill in. Shorter than that only where the writer is known to keep
+   * up (the closed-loop demo's --quick mode on one machine): a late row could change a version.
+   */
+  DATASET_WATERMARK_SETTLE_MS: z.coerce.number().int().min(1000).max(86_400_000).default(120_000),
   /** How often each live experiment's guardrails are checked (and its ramp advanced). */
   GUARDRAIL_INTERVAL_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   /** Outbox rows claimed and sent in one request per sink and round. */

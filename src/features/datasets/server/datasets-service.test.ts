@@ -236,5 +236,23 @@ describe('dataset versions', () => {
       watermark: new Date(),
     }).catch(toPublicError);
     expect(late).toMatchObject({ status: 400, message: expect.stringContaining('in the past') });
+    // The settle time (DATASET_WATERMARK_SETTLE_MS, 2 min by default) decides what is too late.
+    const tenSecondsAgo = new Date(Date.now() - 10_000);
+    const refused = await requestBuild(db, SYSTEM, {
+      dataset: `ds-${ns}`,
+      watermark: tenSecondsAgo,
+    }).catch(toPublicError);
+    expect(refused).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('at least 120 s in the past'),
+    });
+    const queued = await requestBuild(
+      db,
+      SYSTEM,
+      { dataset: `ds-${ns}`, watermark: tenSecondsAgo },
+      { settleMs: 5000 },
+    );
+    expect(queued.watermark).toEqual(tenSecondsAgo);
+    await db.datasetBuild.delete({ where: { id: queued.id } });
   });
 });

@@ -33,9 +33,14 @@ import { openAiTeacher, TEACHER_COLUMNS, type TeacherScorer } from './teacher-lo
 
 /**
  * Generations are stored through a batching writer with the time they were answered, so the
- * newest seconds may still fill in: a watermark must lie at least this far in the past.
+ * newest seconds may still fill in (a batch is retried for up to 30 s while the database is
+ * unreachable): a watermark must lie at least this far in the past, or a row arriving late could
+ * change a version already built and its digest. DATASET_WATERMARK_SETTLE_MS, default 2 min; set
+ * it shorter only where the writer is known to keep up (the demo's --quick mode on one machine).
  */
-export const WATERMARK_SETTLE_MS = 2 * 60_000;
+export function watermarkSettleMs(options: Pick<DatasetsOptions, 'settleMs'> = {}): number {
+  return options.settleMs ?? env().DATASET_WATERMARK_SETTLE_MS;
+}
 
 export interface DatasetsOptions {
   dir?: string;
@@ -44,6 +49,8 @@ export interface DatasetsOptions {
   onProgress?: (scanned: number) => void;
   /** Where a definition's teacher is served (default: the first INFERENCE_BACKENDS, else the worker). */
   teacherBaseUrl?: string;
+  /** The settle time in place of DATASET_WATERMARK_SETTLE_MS (tests). */
+  settleMs?: number;
 }
 
 const dirOf = (o: DatasetsOptions) => o.dir ?? DEFAULT_DATASETS_DIR;
@@ -124,14 +131,15 @@ export async function requestBuild(
   const dataset = await findDataset(db, input.dataset);
   const definition = parseDefinition(dataset.definition);
   await assertFeatureUsable(db, definition.featureId);
-  const latest = new Date(now.getTime() - WATERMARK_SETTLE_MS);
+  const settleMs = watermarkSettleMs(options);
+  const latest = new Date(now.getTime() - settleMs);
   const watermark = input.watermark ? new Date(input.watermark) : latest;
   if (Number.isNaN(watermark.getTime()))
     throw new DomainError('BAD_REQUEST', 'The watermark is not a date');
   if (watermark > latest)
     throw new DomainError(
       'BAD_REQUEST',
-      `The watermark must be at least ${WATERMARK_SETTLE_MS / 1000} s in the past (at most ${latest.toISOString()}), so that no late row can change the version`,
+      `The watermark must be at least ${settleMs / 1000} s in the past (at most ${latest.toISOString()}), so that no late row can change the version`,
     );
   if ((await countCandidates(db, definition, watermark)) === 0)
     throw new DomainError(

@@ -8,7 +8,7 @@
 import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
 import { getDataset } from '~/features/datasets/server/datasets-queries';
 import {
-  WATERMARK_SETTLE_MS,
+  watermarkSettleMs,
   type DatasetsOptions,
 } from '~/features/datasets/server/datasets-service';
 import { parseModelId } from '~/features/models/server/model-registry-service';
@@ -35,9 +35,6 @@ import { chrF, editDistanceScore, exactMatch, firstWordMatch } from '../scores';
 import { seedOf } from '../summary';
 import { Candidate, CandidateUnavailable } from './candidate';
 import { hasGenerationExamples, loadExamples } from './eval-examples';
-
-/** Generations are written in batches: a watermark this far back has all its rows (as datasets). */
-const GENERATIONS_SETTLE_MS = WATERMARK_SETTLE_MS;
 
 export interface EvalRunOptions {
   /** The backends the candidate is reached through (the gateway's pool in the app). */
@@ -165,13 +162,15 @@ export async function buildConfig(
   } else {
     featureId = request.featureId ?? DEFAULT_FEATURE;
     getFeature(featureId); // 404 for an unknown feature
-    const latest = now.getTime() - GENERATIONS_SETTLE_MS;
+    // Generations are written in batches: a watermark this far back has all its rows (as datasets).
+    const settleMs = watermarkSettleMs();
+    const latest = now.getTime() - settleMs;
     const watermark = new Date(request.to ? Math.min(Date.parse(request.to), latest) : latest);
     const from = request.from ? new Date(request.from) : null;
     if (from && from >= watermark)
       throw new DomainError(
         'BAD_REQUEST',
-        `\`from\` must be before ${watermark.toISOString()} (generations of the last ${GENERATIONS_SETTLE_MS / 1000} s may still be arriving)`,
+        `\`from\` must be before ${watermark.toISOString()} (generations of the last ${settleMs / 1000} s may still be arriving)`,
       );
     if (!(await hasGenerationExamples(db, { featureId, from, watermark })))
       throw new DomainError(
