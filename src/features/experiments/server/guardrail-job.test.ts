@@ -128,6 +128,55 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
     });
   });
 
+  it('checks an experiment while suggestions and exposures are being written for it', async () => {
+    // Every Generation and exposure insert FK-checks its experiment row (FOR KEY SHARE) until it
+    // commits; under steady traffic one is nearly always open. The claim must not skip the row
+    // for that (a FOR UPDATE claim did, so a busy experiment could go unchecked round after round).
+    const who = await actor();
+    const input = await experimentInput(db(), { guardrails });
+    const created = await createExperiment(db(), who, input);
+    const started = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    const arm = started.arms[0]!;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inserted = () => {};
+    const insertedOnce = new Promise<void>((resolve) => (inserted = resolve));
+    const writer = db().$transaction(
+      async (tx) => {
+        await tx.assignment.create({
+          data: {
+            experimentId: created.id,
+            armId: arm.id,
+            unitId: `in-flight-${created.id}`,
+            configVersion: started.version,
+          },
+        });
+        inserted();
+        await held; // the insert's transaction stays open while the job runs
+      },
+      { timeout: 30_000 },
+    );
+    try {
+      await insertedOnce;
+      const job = createGuardrailJob({ db: db(), log: () => {} });
+      const outcome = (await job.runOnce()).find((o) => o.experimentId === created.id);
+      expect(outcome?.action).toBe('none');
+      expect((await getExperiment(db(), created.id)).lastCheckedAt).not.toBeNull();
+    } finally {
+      release();
+      await writer;
+    }
+    await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: started.version,
+      action: 'kill',
+    });
+  });
+
   it('holds the ramp (pauses) on a sample-ratio mismatch and says so', async () => {
     const who = await actor();
     const input = await experimentInput(db(), { guardrails });

@@ -1,10 +1,16 @@
 /**
- * The guardrail job: every interval, each live experiment is claimed by one app instance
- * (`FOR UPDATE SKIP LOCKED` on its row, and only when its last check is older than the interval),
- * read, judged by `evaluateExperiment`, and acted on in the same transaction: roll back on a
- * crossed guardrail, hold (pause) on a sample-ratio mismatch, or move to the next ramp step.
- * Every action is audited with actor `system`. Failures are logged and retried at the next round;
- * serving never waits on this job.
+ * The guardrail job: every interval, each live experiment is claimed by one app instance, read,
+ * judged by `evaluateExperiment`, and acted on in the same transaction: roll back on a crossed
+ * guardrail, hold (pause) on a sample-ratio mismatch, or move to the next ramp step. Every action
+ * is audited with actor `system`. Failures are logged and retried at the next round; serving
+ * never waits on this job.
+ *
+ * The claim is `FOR NO KEY UPDATE SKIP LOCKED` on the experiment's row, only when its last check
+ * is older than the interval. Not `FOR UPDATE`: every Generation and exposure insert of a live
+ * experiment holds `FOR KEY SHARE` on its row (the foreign-key check) until it commits, which
+ * `FOR UPDATE` conflicts with; under steady traffic the claim then skipped the row round after
+ * round (a bad arm went unchecked) and the inserts waited for the check. `NO KEY UPDATE` still
+ * excludes another instance's claim and every status change (an UPDATE takes the same lock).
  */
 import { recordAudit, type Actor } from '~/features/audit/server/audit-service';
 import type { Prisma } from '~/generated/prisma/client';
@@ -62,7 +68,7 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
            WHERE status IN ('running', 'paused') AND ("lastCheckedAt" IS NULL OR "lastCheckedAt" <= $1)
            ORDER BY "lastCheckedAt" ASC NULLS FIRST
            LIMIT 1
-           FOR UPDATE SKIP LOCKED`,
+           FOR NO KEY UPDATE SKIP LOCKED`,
           cutoff,
         );
         const id = claimed[0]?.id;
