@@ -4,7 +4,8 @@
 // few chunks, then hold the rest (so the page can be looked at), then drop the connection or let
 // the rest through. Everything else passes through untouched.
 //   POST /__faults          [{ model, afterChunks, promptIncludes? }]   arms one rule per entry
-//   GET  /__faults          the rules: { model, state: armed|holding|done, sent }
+//   GET  /__faults          the rules: { model, state: armed|holding|done|abandoned, sent }
+//                           (abandoned: the app closed the connection while the rule held it)
 //   POST /__faults/release  { action: 'drop' | 'continue' }  ends the rule that holds
 // Usage: FAULT_PROXY_PORT=… FAULT_PROXY_TARGET=http://127.0.0.1:… npx tsx e2e/fault-proxy.ts
 import http from 'node:http';
@@ -17,7 +18,7 @@ interface Rule {
   afterChunks: number;
   /** Only a request whose prompt contains this (e.g. a rewrite's instruction, not a completion). */
   promptIncludes?: string;
-  state: 'armed' | 'holding' | 'done';
+  state: 'armed' | 'holding' | 'done' | 'abandoned';
   /** The text of the chunks forwarded before the hold. */
   sent: string;
   release?: (action: 'drop' | 'continue') => void;
@@ -149,9 +150,14 @@ const server = http.createServer((req, res) => {
       if (!res.headersSent) json(res, 502, { error: { message: String(error) } });
       else res.destroy();
     });
-    // The app gave up (a newer keystroke, the budget): so does the worker.
+    // The app gave up (a newer keystroke, the budget, its caller gone): so does the worker.
     res.on('close', () => {
-      if (!res.writableFinished) upstreamReq.destroy();
+      if (res.writableFinished) return;
+      upstreamReq.destroy();
+      if (rule?.state === 'holding') {
+        rule.state = 'abandoned';
+        rule.release = undefined;
+      }
     });
     upstreamReq.end(body);
   });

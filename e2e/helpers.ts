@@ -14,6 +14,7 @@ export interface RecentGeneration {
   featureId: string;
   tier: string;
   output: string;
+  error: string | null;
   events: { type: string; payload: Record<string, unknown> }[];
 }
 

@@ -155,6 +155,40 @@ test.describe.serial('inline suggestions and rewrite', () => {
     await page.getByRole('button', { name: 'Reject' }).click();
   });
 
+  test('leaving the page mid-rewrite aborts the rewrite down to the backend', async () => {
+    const proxy = `http://127.0.0.1:${e2eFaultProxyPort}/__faults`;
+    const teacherRule = async () =>
+      ((await (await page.request.get(proxy)).json()) as { model: string; state: string }[])
+        .filter((r) => r.model === 'flywheel-teacher')
+        .at(-1)?.state;
+    // The teacher's rewrite sends two chunks, then holds the rest: the rewrite is in flight.
+    await page.request.post(proxy, {
+      data: [{ model: 'flywheel-teacher', afterChunks: 2, promptIncludes: 'Make it friendlier' }],
+    });
+    await page.keyboard.type('Send me the numbers today.');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.getByRole('button', { name: 'Friendlier' }).click();
+    await expect.poll(teacherRule, { timeout: 8_000 }).toBe('holding');
+    await expect(page.getByTestId('rewrite-diff')).toBeVisible();
+    // Away within the app (a client-side navigation: the document stays, only the page's
+    // components unmount, so nothing but the page's own cleanup can end the request).
+    await page.evaluate(() =>
+      (
+        window as unknown as { next: { router: { push: (href: string) => void } } }
+      ).next.router.push('/console'),
+    );
+    await expect(page).toHaveURL(/\/console/);
+    // The browser's request ends, so the app's stream, so its call to the backend …
+    await expect.poll(teacherRule, { timeout: 8_000 }).toBe('abandoned');
+    // … and the rewrite is recorded as abandoned by its caller, with nothing shown.
+    await expect
+      .poll(async () => (await recentGenerations(page)).find((g) => g.featureId === 'rewrite'), {
+        timeout: 15_000,
+      })
+      .toMatchObject({ tier: 'none', output: '', error: 'aborted by the caller' });
+  });
+
   test('a selection over the limit says so, with the limit, before anything is sent', async () => {
     const editor = page.getByTestId('editor');
     // Typing 4,000+ characters key by key is slow; insert them as one paste-like input.

@@ -16,11 +16,16 @@ const app = next({ dev: values.dev, dir: path.resolve(import.meta.dirname, '..')
 const handle = app.getRequestHandler();
 await app.prepare();
 
+// The few latency-critical routes the app registers at start-up (src/composition/before-next.ts)
+// are answered by the app's own handler without Next.js's routing; until then Next.js serves them.
+const beforeNextKey = Symbol.for('flywheel.routes-before-next');
+
 const server = http.createServer((req, res) => {
   const peer = req.socket.remoteAddress ?? '';
   const sent = req.headers['x-forwarded-for'];
   req.headers['x-forwarded-for'] = [sent, peer].filter(Boolean).join(', ');
-  void handle(req, res);
+  const early = globalThis[beforeNextKey]?.get(`${req.method} ${req.url?.split('?')[0]}`);
+  void (early ? early(req, res) : handle(req, res));
 });
 // Next.js dev upgrades its HMR socket through the same server.
 if (values.dev)

@@ -7,11 +7,13 @@ import { startGuardrailJob } from '~/features/experiments/server/guardrail-job';
 import { startSuggestions } from '~/features/suggestions/server/suggestions-runtime';
 import { db } from '~/server/db';
 import { env } from '~/server/env';
+import { serveBeforeNext } from './before-next';
 import { startOutboxDispatcher, startOutboxPruner } from './jobs/outbox-dispatcher';
 
 export async function onServerStart(): Promise<void> {
   const { ADMIN_EMAIL, ADMIN_PASSWORD, DATABASE_URL } = env();
   if (!DATABASE_URL) return; // `next build` and tools without a database
+  serveBeforeNext();
   startOutboxDispatcher(db(), env());
   startOutboxPruner(db(), env());
   startGuardrailJob(db(), env().GUARDRAIL_INTERVAL_MS);

@@ -4,7 +4,7 @@ import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { EditorState } from '@codemirror/state';
 import { EditorView, keymap, placeholder } from '@codemirror/view';
 import { useEffect, useRef, useState, type RefObject } from 'react';
-import { useTRPCClient } from '~/trpc/client';
+import { completionRequester } from './complete-request';
 import type { FeedbackQueue } from './feedback-queue';
 import { activeSuggestion, ghostState, ghostText, type EndedSuggestion } from './ghost-text';
 import { InlineCompletion } from './inline-completion';
@@ -46,7 +46,6 @@ export function useSuggestionEditor(
     captureText,
   }: { unitId: string | null; queue: FeedbackQueue | null; captureText: boolean },
 ): SuggestionEditor {
-  const client = useTRPCClient();
   const session = useRef<EditorSession | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [selection, setSelection] = useState<{ from: number; to: number } | null>(null);
@@ -60,11 +59,7 @@ export function useSuggestionEditor(
       captureText,
     });
     const completion = new InlineCompletion(
-      (input, signal) =>
-        client.suggestions.complete.mutate(
-          { featureId: 'inline-completion', unitId, ...input },
-          { signal },
-        ),
+      completionRequester('inline-completion', unitId),
       (generationId, responseAt) => {
         const active = view && activeSuggestion(view.state);
         if (active?.generationId !== generationId) return;
@@ -121,7 +116,7 @@ export function useSuggestionEditor(
       view?.destroy();
       session.current = null;
     };
-  }, [client, host, queue, unitId, captureText]);
+  }, [host, queue, unitId, captureText]);
 
   return { session, announcement, selection };
 }

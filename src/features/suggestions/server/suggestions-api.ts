@@ -2,6 +2,10 @@
  * The suggestion routes of the HTTP API for end users in a browser, mounted by the public app
  * under /api/v1/suggestions, so they answer errors with its one envelope and status mapping.
  *
+ * POST /api/v1/suggestions/complete: one inline suggestion, the input and answer of tRPC's
+ *   suggestions.complete as plain JSON. The editor's hot path: no tRPC envelope or superjson, and
+ *   `npm start` answers it before Next.js's router (see composition/before-next.ts).
+ *
  * POST /api/v1/suggestions/rewrite: a rewrite streamed as server-sent events (Hono's streamSSE).
  *   data: {"type":"delta","text":"…"}                                 (zero or more)
  *   data: {"type":"reset"}          (a tier failed mid-answer: drop the deltas so far)
@@ -12,14 +16,18 @@
  * public API's `{ error: { code, message, fieldErrors? } }` with a 4xx status.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { Db } from '~/server/db';
 import { readJsonBody } from '~/server/http/read-json-body';
 import { admitEndUser, clientAddress, unitIdOf } from '~/server/rate-limit';
 import type { RewriteEvent } from '../rewrite-events';
-import { rewriteInput } from './suggestion-inputs';
-import { featureFor, rewriteSuggestion } from './suggestions-service';
+import { DomainError } from '~/server/errors';
+import { rewriteInput, type CompleteInput } from './suggestion-inputs';
+import { completeSuggestion, featureFor, rewriteSuggestion } from './suggestions-service';
 import { suggestionRuntime, type SuggestionRuntime } from './suggestions-runtime';
+
+const MAX_BODY_BYTES = 256 * 1024;
 
 export interface SuggestionsApiDeps {
   getDb: () => Db;
@@ -38,18 +46,44 @@ export function suggestionsApi({
   allowAnonymousWrite,
 }: SuggestionsApiDeps) {
   const app = new Hono();
+  // The inputs' own limits (10,000 characters of text) with room for JSON escapes.
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new DomainError('PAYLOAD_TOO_LARGE', `Send at most ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
 
-  app.post('/rewrite', async (c) => {
-    const req = c.req.raw;
+  /** The body, once the caller passes the end-user rule of tRPC's endUserProcedure. */
+  const admittedBody = async (req: Request) => {
     const body = await readJsonBody(req);
-    // The end-user rule of tRPC's endUserProcedure: counted before the input is validated.
+    // Counted before the input is validated, as on tRPC.
     await admitEndUser({
       getUser: () => getUser(req.headers),
       clientAddress: clientAddress(req.headers),
       unitId: unitIdOf(body),
       allowAnonymousWrite,
     });
-    const input = rewriteInput.parse(body);
+    return body;
+  };
+
+  app.post('/complete', async (c) => {
+    const req = c.req.raw;
+    const body = await admittedBody(req);
+    // The request's signal: a newer keystroke closes this request, which aborts the worker's.
+    const { response } = await completeSuggestion(
+      runtime(getDb()),
+      body as CompleteInput,
+      req.signal,
+    );
+    return c.json(response);
+  });
+
+  app.post('/rewrite', async (c) => {
+    const req = c.req.raw;
+    const input = rewriteInput.parse(await admittedBody(req));
     // 404 for an unknown feature, 400 for a completion feature: before the stream starts.
     featureFor(input.featureId, 'rewrite');
     const rt = runtime(getDb());

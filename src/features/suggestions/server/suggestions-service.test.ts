@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
 import { createApiKey } from '~/features/settings/server/api-key-service';
 import { toPublicError } from '~/server/errors';
+import { errorResponse } from '~/server/http/error-response';
 import { createPublicApi } from '~/composition/public-api';
 import { createCaller } from '~/composition/root';
 import { contextFor } from '~/server/trpc';
@@ -129,6 +130,49 @@ describeOnEachDatabase('suggestions', ({ db }) => {
     const row = await db().generation.findUniqueOrThrow({ where: { id: response.generationId! } });
     expect(row).toMatchObject({ tier: 'none', error: 'aborted by the caller' });
     expect(await db().outbox.count({ where: { aggregateId: row.id } })).toBe(0);
+  });
+
+  it('answers the editor’s POST /complete as plain JSON, by the end-user rule', async () => {
+    const api = (allowAnonymousWrite = true) =>
+      suggestionsApi({
+        getDb: db,
+        getUser: () => Promise.resolve(null),
+        runtime: () => rt,
+        allowAnonymousWrite,
+      }).onError((error) => errorResponse(error));
+    const post = (body: string, allowAnonymous = true) =>
+      api(allowAnonymous).request('/complete', { method: 'POST', body });
+    const input = {
+      featureId: 'inline-completion',
+      unitId: 'u-complete',
+      textBefore: 'Thank you for',
+    };
+    const ok = await post(JSON.stringify(input));
+    expect(ok.status).toBe(200);
+    const answer = (await ok.json()) as { generationId: string };
+    expect(answer).toMatchObject({
+      tier: 'primary',
+      modelVersion: 'flywheel-teacher/1',
+      recorded: true,
+    });
+    await expect
+      .poll(() => db().generation.findUnique({ where: { id: answer.generationId } }))
+      .toMatchObject({ unitId: 'u-complete', tier: 'primary', error: null });
+    // The refusals of tRPC's suggestions.complete, in the public API's envelope.
+    const refused = async (body: string, status: number, allowAnonymous = true) => {
+      const res = await post(body, allowAnonymous);
+      expect(res.status, body.slice(0, 80)).toBe(status);
+      return ((await res.json()) as { error: { code: string; message: string } }).error;
+    };
+    expect(await refused(JSON.stringify(input), 401, false)).toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    expect(await refused('{not json', 400)).toMatchObject({ code: 'BAD_REQUEST' });
+    await refused(JSON.stringify({ ...input, featureId: 'nope' }), 404);
+    expect(await refused(JSON.stringify({ ...input, featureId: 'rewrite' }), 400)).toMatchObject({
+      message: expect.stringContaining('rewrite feature'),
+    });
+    await refused(JSON.stringify({ ...input, textBefore: 'x'.repeat(300_000) }), 413);
   });
 
   it('streams a rewrite as server-sent events ending with done', async () => {
