@@ -143,6 +143,22 @@ export const guardrailsInput = z
       ctx.addIssue({ code: 'custom', message: 'Each guardrail metric may appear once' });
   });
 
+/** GrowthBook's default N* for its sequential tests. */
+export const DEFAULT_SEQUENTIAL_TUNING = 5000;
+
+/**
+ * The guardrails' sequential-test tuning N*: the total units (all arms) at which their confidence
+ * sequences are tightest. Any value keeps them valid at every look; far below the sample they are
+ * wide (a 16-unit experiment with N* 5000 can miss a treatment that always falls back). Below 300
+ * the asymptotic sequences let too many false rollbacks through at small samples (simulated A/A at
+ * 4 units per arm: 2.1% at N* 100, 0.9% at 300, against 1.25% per test; guardrails.test.ts).
+ */
+const sequentialTuningInput = z
+  .number()
+  .int('N* is a whole number of units')
+  .min(300, 'N* is at least 300 units (below, small samples roll back falsely too often)')
+  .max(10_000_000);
+
 export const createExperimentInput = z.object({
   featureId: z.string().min(1).max(80),
   name: z.string().trim().min(1).max(120),
@@ -152,6 +168,7 @@ export const createExperimentInput = z.object({
   guardrails: guardrailsInput.default(DEFAULT_GUARDRAILS),
   /** Error budget of all guardrail tests together. */
   alpha: z.number().gt(0).max(0.2).default(0.05),
+  sequentialTuning: sequentialTuningInput.default(DEFAULT_SEQUENTIAL_TUNING),
   /**
    * The assignment seed (GrowthBook's `seed`): the same seed and unit ids give the same arms, so
    * a run can be repeated. Random when absent. Fixed once created.
@@ -176,6 +193,7 @@ export const updateExperimentInput = z.object({
   ramp: rampInput.optional(),
   guardrails: guardrailsInput.optional(),
   alpha: z.number().gt(0).max(0.2).optional(),
+  sequentialTuning: sequentialTuningInput.optional(),
 });
 export type UpdateExperimentInput = z.input<typeof updateExperimentInput>;
 

@@ -11,6 +11,7 @@ import {
   ratioEstimate,
   sequentialHalfWidth,
   srmTest,
+  testGuardrail,
 } from './stats';
 import { BASELINE, seededRandom, simulate } from './testing/simulate';
 
@@ -194,6 +195,59 @@ describe('guardrail rule on simulated traffic', () => {
       });
       expect(result.rolledBackAt).toBeNull();
     }
+  });
+});
+
+describe('sequential tuning N* on a small experiment (8 units per arm)', () => {
+  /**
+   * Each check, every unit makes one more suggestion; units fall back at their own rate (control
+   * 10–50%, as on a loaded machine). Returns the check that failed the fallback guardrail, or null.
+   */
+  const run = (seed: number, tuning: number, treatmentRate: number | null) => {
+    const random = seededRandom(seed);
+    const rate = () => 0.1 + 0.4 * random();
+    const arms = [0, 1].map((arm) =>
+      Array.from({ length: 8 }, () => ({
+        p: arm === 1 && treatmentRate !== null ? treatmentRate : rate(),
+        f: 0,
+        n: 0,
+      })),
+    );
+    for (let check = 1; check <= 50; check++) {
+      for (const u of arms.flat()) {
+        u.n++;
+        if (random() < u.p) u.f++;
+      }
+      const [c, t] = arms.map((units) => {
+        const m = emptyMoments();
+        for (const u of units) addUnit(m, u.f, u.n);
+        return m;
+      });
+      const alpha = 0.05 / DEFAULT_GUARDRAILS.length;
+      const result = testGuardrail(c!, t!, { worse: 'higher', margin: 0.02, alpha, tuning });
+      if (result?.failed) return check;
+    }
+    return null;
+  };
+
+  it('at the smallest N* allowed (300), A/A false rollbacks stay at or below the test’s α', () => {
+    let rollbacks = 0;
+    for (let seed = 0; seed < 1000; seed++) if (run(seed, 300, null) !== null) rollbacks++;
+    console.log(`N* 300, 16 units, 50 looks: ${rollbacks}/1000 A/A runs rolled back`);
+    expect(rollbacks / 1000).toBeLessThanOrEqual(0.05 / DEFAULT_GUARDRAILS.length);
+  });
+
+  it('N* near the sample catches an arm that always falls back; GrowthBook’s 5000 often cannot', () => {
+    const missed = (tuning: number) =>
+      Array.from({ length: 200 }, (_, seed) => run(10_000 + seed, tuning, 1)).filter(
+        (k) => k === null,
+      ).length;
+    const [small, large] = [missed(300), missed(5000)];
+    console.log(
+      `always-fallback arm missed in 50 looks: N* 300 ${small}/200, N* 5000 ${large}/200`,
+    );
+    expect(small).toBe(0);
+    expect(large).toBeGreaterThan(20);
   });
 });
 

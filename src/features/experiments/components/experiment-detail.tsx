@@ -175,7 +175,7 @@ export function ExperimentDetail({ id, role }: { id: string; role: Role }) {
         <h2 className="mb-2 text-sm font-semibold text-slate-700">Guardrails</h2>
         <p className="mb-2 text-sm text-slate-500">
           One-sided sequential tests (asymptotic confidence sequences, valid at every look), α{' '}
-          {e.alpha} shared by all tests. Last check:{' '}
+          {e.alpha} shared by all tests, tightest at N* = {e.sequentialTuning} units. Last check:{' '}
           {e.lastCheckedAt
             ? `${e.lastCheckedAt.toLocaleString()} — ${lastCheck?.decision?.note ?? lastCheck?.decision?.kind ?? ''}`
             : 'not yet'}

@@ -6,7 +6,12 @@ import { useState, type FormEvent } from 'react';
 import { buttonClass, Field, formText, inputClass, TextInput } from '~/components/form-fields';
 import { hasRole, type Role } from '~/features/auth/roles';
 import { useTRPC } from '~/trpc/client';
-import { GUARDRAIL_INFO, GUARDRAIL_METRICS, type GuardrailMetric } from '../config';
+import {
+  DEFAULT_SEQUENTIAL_TUNING,
+  GUARDRAIL_INFO,
+  GUARDRAIL_METRICS,
+  type GuardrailMetric,
+} from '../config';
 import { FeatureSettings } from './feature-settings';
 
 export const STATUS_STYLE: Record<string, string> = {
@@ -136,6 +141,7 @@ function CreateExperimentForm() {
       arms,
       ramp,
       guardrails,
+      sequentialTuning: Number(formText(form, 'sequentialTuning')),
       // Empty: a random seed (shown on the experiment's page once created).
       seed: formText(form, 'seed').trim() || undefined,
     });
@@ -165,6 +171,15 @@ function CreateExperimentForm() {
       </div>
       <Field label="Description">
         <TextInput name="description" maxLength={2000} />
+      </Field>
+      <Field label="Guardrail tests tightest at N* units (all arms; about the sample you expect)">
+        <TextInput
+          name="sequentialTuning"
+          type="number"
+          min={100}
+          defaultValue={DEFAULT_SEQUENTIAL_TUNING}
+          required
+        />
       </Field>
       <Field label="Assignment seed (optional; the same seed gives every unit the same arm)">
         <TextInput name="seed" placeholder="random" maxLength={100} pattern="[\w.:\-]+" />

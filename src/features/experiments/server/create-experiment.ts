@@ -29,6 +29,7 @@ export async function createExperiment(
         ramp: input.ramp,
         guardrails: input.guardrails,
         alpha: input.alpha,
+        sequentialTuning: input.sequentialTuning,
         createdById: actor.userId,
         arms: {
           create: input.arms.map((a, i) => ({

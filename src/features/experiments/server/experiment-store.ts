@@ -28,6 +28,7 @@ export function auditSnapshot(view: ExperimentView) {
     ramp: view.ramp,
     guardrails: view.guardrails,
     alpha: view.alpha,
+    sequentialTuning: view.sequentialTuning,
     statusReason: view.statusReason,
     arms: view.arms.map((a) => ({
       name: a.name,

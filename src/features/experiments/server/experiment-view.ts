@@ -43,6 +43,8 @@ export interface ExperimentView {
   coverage: number;
   guardrails: Guardrail[];
   alpha: number;
+  /** The guardrails' sequential-test tuning N* (units, all arms). */
+  sequentialTuning: number;
   statusReason: string | null;
   lastCheck: unknown;
   lastCheckedAt: Date | null;
@@ -80,6 +82,7 @@ export function toView(row: ExperimentRow): ExperimentView {
     coverage: coverageOf(row),
     guardrails: storedGuardrails(row.guardrails),
     alpha: row.alpha,
+    sequentialTuning: row.sequentialTuning,
     statusReason: row.statusReason,
     lastCheck: row.lastCheck,
     lastCheckedAt: row.lastCheckedAt,

@@ -94,6 +94,8 @@ describeOnEachDatabase('experiments service', ({ db }) => {
         { ...base, ramp: [{ coverage: 1.5, minDurationMinutes: 0, minUnitsPerArm: 0 }] },
       ],
       ['one arm', { ...base, arms: [base.arms[0]] }],
+      ['N* below 300 units', { ...base, sequentialTuning: 299 }],
+      ['N* not a whole number', { ...base, sequentialTuning: 500.5 }],
     ];
     for (const [what, body] of cases) {
       const status = await statusOf(api.create(body as typeof base));
@@ -170,6 +172,12 @@ describeOnEachDatabase('experiments service', ({ db }) => {
           expectedVersion: started.version,
           ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
         }),
+      ),
+    ).toBe(400);
+    // …and so is N*: the tests would change mid-way.
+    expect(
+      await statusOf(
+        api.update({ id: created.id, expectedVersion: started.version, sequentialTuning: 400 }),
       ),
     ).toBe(400);
     await api.act({ id: created.id, expectedVersion: started.version, action: 'kill' });

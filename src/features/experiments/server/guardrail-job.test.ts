@@ -177,6 +177,60 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
     });
   });
 
+  it("tests with each experiment's N*: a small experiment is judged at its own sample size", async () => {
+    // 8 units per arm, 20 suggestions each; control falls back 10–50% per unit (a loaded
+    // machine missing its budget), the treatment always. With GrowthBook's N* 5000 the sequence
+    // is far too wide at 16 units to call it; with N* 300 the job rolls it back.
+    const who = await actor();
+    const controlFallbacks = [2, 8, 4, 10, 6, 3, 9, 5];
+    const outcomes: Record<number, string | undefined> = {};
+    for (const sequentialTuning of [5000, 300]) {
+      const input = await experimentInput(db(), {
+        guardrails: [{ metric: 'fallback_rate', margin: 0.02, minUnits: 4 }],
+        ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
+        sequentialTuning,
+      });
+      const created = await createExperiment(db(), who, input);
+      expect(created.sequentialTuning).toBe(sequentialTuning);
+      const started = await actOnExperiment(db(), who, {
+        id: created.id,
+        expectedVersion: 1,
+        action: 'start',
+      });
+      const rows = started.arms.flatMap((arm) =>
+        controlFallbacks.flatMap((fallbacks, u) =>
+          Array.from({ length: 20 }, (_, k) => ({
+            featureId: input.featureId,
+            unitId: `tuning-${created.id}-${arm.name}-${u}`,
+            modelVersionId: arm.modelVersion.id,
+            experimentId: created.id,
+            armId: arm.id,
+            tier: arm.isControl && k >= fallbacks ? ('primary' as const) : ('ngram' as const),
+            prompt: 'p',
+            output: 'o',
+            latencyMs: 100,
+          })),
+        ),
+      );
+      await db().generation.createMany({ data: rows });
+      const job = createGuardrailJob({ db: db(), log: () => {} });
+      const outcome = (await job.runOnce()).find((o) => o.experimentId === created.id);
+      outcomes[sequentialTuning] = outcome?.action;
+      const check = outcome?.evaluation.checks[0];
+      console.log(
+        `N* ${sequentialTuning}: estimate ${check?.estimate?.toFixed(3)}, bound ${check?.bound?.toFixed(3)} → ${outcome?.action}`,
+      );
+      const now = await getExperiment(db(), created.id);
+      if (now.status === 'running')
+        await actOnExperiment(db(), who, {
+          id: created.id,
+          expectedVersion: now.version,
+          action: 'kill',
+        });
+    }
+    expect(outcomes).toEqual({ 5000: 'none', 300: 'rollback' });
+  });
+
   it('holds the ramp (pauses) on a sample-ratio mismatch and says so', async () => {
     const who = await actor();
     const input = await experimentInput(db(), { guardrails });

@@ -29,8 +29,6 @@ export interface GuardrailJobOptions {
   intervalMs?: number;
   now?: () => Date;
   log?: (message: string) => void;
-  /** Sequential-test tuning N* (GrowthBook's default 5000). */
-  tuning?: number;
 }
 
 export interface CheckOutcome {
@@ -95,7 +93,7 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
           rampStep: row.rampStep,
           stepStartedAt: row.stepStartedAt,
           now,
-          tuning: options.tuning,
+          tuning: row.sequentialTuning,
         });
         const { decision } = evaluation;
         const lastCheck = {

@@ -28,9 +28,15 @@ export async function updateExperiment(
     if (before.status === 'completed' || before.status === 'rolled_back')
       throw bad(`A ${before.status.replace('_', ' ')} experiment cannot be edited`);
     const live = before.status !== 'draft';
-    if (live && (input.arms || input.ramp || input.alpha !== undefined))
+    if (
+      live &&
+      (input.arms ||
+        input.ramp ||
+        input.alpha !== undefined ||
+        input.sequentialTuning !== undefined)
+    )
       throw bad(
-        'Arms, weights, ramp and α are fixed once an experiment has started (changing them would move units between arms); start a new experiment instead',
+        'Arms, weights, ramp, α and N* are fixed once an experiment has started (changing them would move units between arms or change the tests mid-way); start a new experiment instead',
       );
     if (input.arms) await checkArmVersions(tx, input.arms);
     await bump(tx, input.id, input.expectedVersion, {
@@ -39,6 +45,7 @@ export async function updateExperiment(
       ramp: input.ramp,
       guardrails: input.guardrails,
       alpha: input.alpha,
+      sequentialTuning: input.sequentialTuning,
     });
     if (input.arms) {
       const bps = toBasisPoints(input.arms.map((a) => a.weight));

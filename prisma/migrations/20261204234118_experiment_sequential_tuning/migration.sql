@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "experiment" ADD COLUMN     "sequentialTuning" INTEGER NOT NULL DEFAULT 5000;
