@@ -72,6 +72,13 @@ export function FeatureSettings({ canEdit }: { canEdit: boolean }) {
                     {f.defaultVersion?.label ?? 'first model of the chain'}
                   </span>
                 )}
+                {f.defaultChange && (
+                  <p className="mt-1 text-xs text-slate-500" data-testid="default-change">
+                    set by {f.defaultChange.by}
+                    {f.defaultChange.via ? ` (promotion of ${f.defaultChange.via})` : ''},{' '}
+                    {f.defaultChange.at.toLocaleString()}
+                  </p>
+                )}
               </td>
               <td className="p-2">
                 {canEdit ? (

@@ -14,6 +14,7 @@ import { experimentsRouter } from './experiments-router';
 import {
   actOnExperiment,
   createExperiment,
+  listFeatureSettings,
   setDefaultVersion,
   setHoldout,
 } from './experiments-service';
@@ -130,6 +131,10 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
         via: expect.stringContaining(created.id),
       },
     });
+    const listed = await listFeatureSettings(db());
+    expect(listed.find((f) => f.featureId === input.featureId)?.defaultChange?.via).toContain(
+      created.id,
+    );
     // Every instance sees the new default within a few seconds (no restart).
     let elapsed = 0;
     while (
@@ -208,6 +213,9 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
     expect(
       (await viewer.features()).find((f) => f.featureId === featureId)?.defaultVersion?.id,
     ).toBe(v1!.id);
+    expect((await viewer.features()).find((f) => f.featureId === featureId)?.defaultChange).toEqual(
+      { at: expect.any(Date), by: user.email, via: null },
+    );
     const refused = [
       api.setDefaultVersion({ featureId, modelVersionId: retired!.id }),
       api.setDefaultVersion({ featureId, modelVersionId: '00000000-0000-4000-8000-000000000000' }),

@@ -18,6 +18,8 @@ export interface FeatureSetting {
   share: number;
   /** Served to units outside experiments; null: the first model of the fallback chain. */
   defaultVersion: { id: string; label: string; status: string } | null;
+  /** The last audited change of the default (null: set by the mirror of the features). */
+  defaultChange?: { at: Date; by: string; via: string | null } | null;
 }
 
 const versionSelect = { id: true, name: true, version: true, status: true } as const;
@@ -114,16 +116,44 @@ export async function setHoldout(
   });
 }
 
-/** Every feature's holdout and default version. */
+/** Every feature's holdout and default version, with who changed the default last. */
 export async function listFeatureSettings(db: Db): Promise<FeatureSetting[]> {
   await ensureFeatures(db);
-  const rows = await db.feature.findMany({
-    select: { id: true, holdoutBp: true, defaultModelVersion: { select: versionSelect } },
-    orderBy: { id: 'asc' },
+  const [rows, changes] = await Promise.all([
+    db.feature.findMany({
+      select: { id: true, holdoutBp: true, defaultModelVersion: { select: versionSelect } },
+      orderBy: { id: 'asc' },
+    }),
+    db.auditLog.findMany({
+      where: { entityType: 'feature', action: 'feature.set_default_version' },
+      orderBy: { createdAt: 'desc' },
+      distinct: ['entityId'],
+      select: {
+        entityId: true,
+        createdAt: true,
+        actorType: true,
+        actor: { select: { email: true } },
+        after: true,
+      },
+    }),
+  ]);
+  const lastChange = new Map(changes.map((c) => [c.entityId, c]));
+  return rows.map((r) => {
+    const change = lastChange.get(r.id);
+    const via = (change?.after as { via?: unknown } | null | undefined)?.via;
+    return {
+      featureId: r.id,
+      share: r.holdoutBp / 10_000,
+      defaultVersion: r.defaultModelVersion ? describe(r.defaultModelVersion) : null,
+      defaultChange: change
+        ? {
+            at: change.createdAt,
+            by:
+              change.actor?.email ??
+              (change.actorType === 'api_key' ? 'an API key' : change.actorType),
+            via: typeof via === 'string' ? via : null,
+          }
+        : null,
+    };
   });
-  return rows.map((r) => ({
-    featureId: r.id,
-    share: r.holdoutBp / 10_000,
-    defaultVersion: r.defaultModelVersion ? describe(r.defaultModelVersion) : null,
-  }));
 }
