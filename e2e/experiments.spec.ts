@@ -25,12 +25,16 @@ test('an editor creates, starts, ramps and kills an experiment in the console', 
       (await versions.filter({ hasText: 'flywheel-student/1' }).getAttribute('value')) ?? '',
     );
   await form.getByLabel('Ramp (coverage per step, %)').fill('10, 50, 100');
+  await form.getByLabel(/Assignment seed/).fill('e2e-seed-1');
+  await form.getByLabel(/tightest at N\* units/).fill('400');
   await form.getByRole('button', { name: 'Create draft' }).click();
   await form.getByRole('link', { name: 'e2e: student against teacher' }).click();
   // The list shows statuses too (specs before this one leave experiments): wait for the page.
   await page.waitForURL(/\/console\/experiments\/[0-9a-f-]{36}$/);
 
   await expect(page.getByTestId('experiment-status')).toHaveText('draft');
+  await expect(page.getByText('seed e2e-seed-1')).toBeVisible();
+  await expect(page.getByText('tightest at N* = 400 units')).toBeVisible();
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('experiment-status')).toHaveText('running');
   const ramp = page.getByRole('list', { name: 'Ramp' }).locator('li');
@@ -43,4 +47,29 @@ test('an editor creates, starts, ramps and kills an experiment in the console', 
   const history = page.getByTestId('history');
   for (const action of ['kill', 'advance', 'start', 'create'])
     await expect(history).toContainText(action);
+});
+
+test("an editor changes a feature's default version, which says who set it", async ({ page }) => {
+  await signIn(page, e2eAdmin.email, e2eAdmin.password);
+  await page.goto('/console/experiments');
+  const select = page.getByLabel('rewrite default version');
+  // The mirror of the features points it at the chain's first model once the worker is listed.
+  await expect(select.locator('option:checked')).toHaveText(/flywheel-teacher\/1/, {
+    timeout: 60_000,
+  });
+  const row = page.getByTestId('feature-row').filter({ hasText: 'rewrite' });
+  const option = async (label: string) =>
+    (await select.locator('option').filter({ hasText: label }).getAttribute('value')) ?? '';
+  await select.selectOption(await option('flywheel-student/1'));
+  await expect(select.locator('option:checked')).toHaveText(/flywheel-student\/1/);
+  await expect(row.getByTestId('default-change')).toContainText(`set by ${e2eAdmin.email}`);
+  await page.reload();
+  await expect(page.getByLabel('rewrite default version').locator('option:checked')).toHaveText(
+    /flywheel-student\/1/,
+  );
+  // Back as it was, for the specs after this one.
+  await page.getByLabel('rewrite default version').selectOption(await option('flywheel-teacher/1'));
+  await expect(page.getByLabel('rewrite default version').locator('option:checked')).toHaveText(
+    /flywheel-teacher\/1/,
+  );
 });

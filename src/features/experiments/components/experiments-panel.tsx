@@ -97,7 +97,11 @@ export function ExperimentsPanel({ role }: { role: Role }) {
 function CreateExperimentForm() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const versions = useQuery(trpc.models.versions.queryOptions());
+  // Right after start the worker's models are not registered yet: ask again until some are.
+  const versions = useQuery({
+    ...trpc.models.versions.queryOptions(),
+    refetchInterval: (q) => (q.state.data?.length ? false : 5000),
+  });
   const features = useQuery(trpc.experiments.features.queryOptions());
   const [treatments, setTreatments] = useState(1);
   const create = useMutation(

@@ -13,8 +13,16 @@ const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
 export function FeatureSettings({ canEdit }: { canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const features = useQuery(trpc.experiments.features.queryOptions());
-  const versions = useQuery({ ...trpc.models.versions.queryOptions(), enabled: canEdit });
+  // Defaults are filled in once the worker's models are registered (shortly after start).
+  const features = useQuery({
+    ...trpc.experiments.features.queryOptions(),
+    refetchInterval: (q) => (q.state.data?.some((f) => !f.defaultVersion) ? 5000 : false),
+  });
+  const versions = useQuery({
+    ...trpc.models.versions.queryOptions(),
+    enabled: canEdit,
+    refetchInterval: (q) => (q.state.data?.length ? false : 5000),
+  });
   const refresh = () =>
     void queryClient.invalidateQueries({ queryKey: trpc.experiments.features.queryKey() });
   const setHoldout = useMutation(
