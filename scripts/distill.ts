@@ -15,15 +15,24 @@
 // unfinished one with --resume), --repository (default MODEL_REPOSITORY or inference/models),
 // --worker-url (default http://127.0.0.1:$WORKER_PORT), --teacher-url (default <worker>/v1),
 // --json (last line: {"modelVersionId", "name", "version", "digest", "out", "lineage"}).
-// Everything else (--steps, --on-policy, --sft-weight, --seed, --resume, --beta, …) goes to
+// The teacher's answers are kept in node_modules/.cache/flywheel-teacher-answers/<digest>.jsonl
+// and replayed by a later run (give --teacher-answers FILE for another place).
+// Everything else (--steps, --on-policy, --sft-weight, --sft-stop, --seed, --resume, …) goes to
 // distill.py. Exit codes: 0 done, 2 bad arguments, 3 teacher down (rerun with --resume), 1 other.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { fetchRetrying } from './fetch-retrying';
 
 const VENV = path.resolve('node_modules/.cache/flywheel-py-datasets');
+/**
+ * The teacher's answers, kept across runs by request hash in a file per teacher digest: a served
+ * teacher is not bit-reproducible (prefix-cache reuse moves logprobs by ~1e-7), so a second run
+ * on the same dataset replays the first run's answers and writes the same weights.
+ */
+const TEACHER_ANSWERS = path.resolve('node_modules/.cache/flywheel-teacher-answers');
 const PYTHON = path.join(VENV, 'bin/python');
 const PACKAGES = ['torch==2.13.0+cpu', 'datasets', 'trl', 'onnx'];
 const DATASET_FILES = ['train.jsonl', 'eval.jsonl', 'manifest.json', 'README.md'];
@@ -123,11 +132,20 @@ function outFolder(name: string): string {
 }
 
 async function api(method: string, url: string, body?: unknown) {
-  const response = await fetch(`${appUrl}/api/v1${url}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  // Retried on a closed connection: the registration comes after minutes of training, when the
+  // app may have closed the kept-alive socket (EPIPE); a registration with the same digest is
+  // idempotent.
+  const response = await fetchRetrying(
+    `${appUrl}/api/v1${url}`,
+    {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    },
+    {
+      onRetry: (why) => console.error(`${method} ${url}: connection failed (${why}); trying again`),
+    },
+  );
   if (!response.ok) fail(`${method} ${url}: HTTP ${response.status} ${await response.text()}`, 1);
   return response;
 }
@@ -212,6 +230,9 @@ const python = spawnSync(
     ...['--dataset', data.dir, ...(data.id ? ['--dataset-id', data.id] : [])],
     ...['--teacher', teacher, '--teacher-url', teacherUrl, '--student', student, '--out', out],
     ...['--worker-url', workerUrl, ...passThrough],
+    ...(passThrough.some((a) => a.startsWith('--teacher-answers'))
+      ? []
+      : ['--teacher-answers-dir', TEACHER_ANSWERS]),
   ],
   { stdio: 'inherit' },
 );

@@ -35,6 +35,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from distill_student import (  # noqa: E402
+    empty_penalty,
     evaluate,
     fit_prompt,
     kept_text,
@@ -86,6 +87,9 @@ def parse_args():
     p.add_argument("--teacher-timeout", type=float, default=60.0)
     p.add_argument("--teacher-answers", help="JSONL of the teacher's answers to keep and replay "
                    "(default: in --out during the run, removed at the end)")
+    p.add_argument("--teacher-answers-dir", help="a folder shared across runs (e.g. node_modules/.cache/"
+                   "flywheel-teacher-answers): answers go to <teacher digest>.jsonl there, so a second run with "
+                   "the same requests replays the first run's answers and gets the same weights")
     p.add_argument("--student", required=True, help="folder with model.onnx, config.json, tokenizer.json")
     p.add_argument("--out", required=True, help="<repository>/<name>/<version>")
     p.add_argument("--worker-url")
@@ -99,6 +103,12 @@ def parse_args():
     p.add_argument("--temperature", type=float, default=1.0)
     p.add_argument("--on-policy", type=float, default=0.0, help="share of on-policy batches (GKD's lambda), 0..1")
     p.add_argument("--sft-weight", type=float, default=0.0, help="weight of cross-entropy on the text users kept")
+    p.add_argument("--sft-stop", action="store_true", help="end each kept text with <|endoftext|> in the "
+                   "cross-entropy: users took the suggestion up to there, so it should have stopped there")
+    p.add_argument("--no-empty-weight", type=float, default=1.0, help="with --sft-stop: weight of "
+                   "-log(1 - p(stop)) right after each prompt (an empty suggestion makes the product fall back)")
+    p.add_argument("--kd-weight", type=float, default=1.0, help="weight of the divergence from the teacher "
+                   "(0: supervised fine-tuning only; the teacher still scores the eval prompts)")
     p.add_argument("--lr", type=float, default=3e-5)
     p.add_argument("--warmup", type=int, default=0, help="steps of linear learning-rate warmup (Adam's "
                    "first steps move every weight by about lr, a large jump for an already trained student)")
@@ -108,8 +118,10 @@ def parse_args():
     args = p.parse_args()
     if not 0.0 <= args.on_policy <= 1.0:
         p.error("--on-policy must lie in [0, 1]")
-    if args.sft_weight < 0:
-        p.error("--sft-weight must not be negative")
+    if args.sft_weight < 0 or args.kd_weight < 0:
+        p.error("--sft-weight and --kd-weight must not be negative")
+    if args.sft_weight == 0 and args.kd_weight == 0:
+        p.error("--sft-weight and --kd-weight are both 0: nothing to train on")
     return args
 
 
@@ -134,8 +146,18 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     checkpoint = os.path.join(args.out, "distill-checkpoint.pt")
     answers_file = args.teacher_answers or os.path.join(args.out, "distill-teacher-answers.jsonl")
+    keep_answers = bool(args.teacher_answers)
+    if args.teacher_answers_dir and not args.teacher_answers:
+        digest = teacher_digest(args)
+        if digest:
+            # Keyed by the teacher's weights: another teacher never replays these answers.
+            os.makedirs(args.teacher_answers_dir, exist_ok=True)
+            answers_file = os.path.join(args.teacher_answers_dir, digest.replace(":", "-") + ".jsonl")
+            keep_answers = True
+        else:
+            print("the teacher's digest is unknown: its answers are not shared across runs", file=sys.stderr)
     if not args.resume:
-        for stale in (checkpoint, *([] if args.teacher_answers else [answers_file])):
+        for stale in (checkpoint, *([] if keep_answers else [answers_file])):
             if os.path.exists(stale):
                 os.remove(stale)
     teacher = TeacherClient(
@@ -186,18 +208,27 @@ def main():
             rng = random.Random(seed_of(args.seed, "step", step))
             prompts = rng.sample(train, min(args.batch, len(train)))
             policy = rng.random() < args.on_policy
-            if policy:
+            if args.kd_weight == 0:
+                batch = []
+            elif policy:
                 batch = [on_policy(q, seed_of(args.seed, "student", step, j)) for j, q in enumerate(prompts)]
             else:
                 batch = [teach(q, seed_of(args.seed, step, j)) for j, q in enumerate(prompts)]
             losses = [l for l in (sample_loss(student, s, args.beta, args.mode) for s in batch if s) if l is not None]
-            loss = torch.stack(losses).mean() if losses else None
+            loss = args.kd_weight * torch.stack(losses).mean() if losses else None
             if args.sft_weight > 0:
                 rows = rng.sample(kept, min(args.batch, len(kept)))
-                ce = [c for c in (sft_loss(student, teacher.tokenizer, q, t, args.max_new_tokens) for q, t in rows) if c is not None]
+                stop_id = eos_id if args.sft_stop else None
+                ce = [c for c in (sft_loss(student, teacher.tokenizer, q, t, args.max_new_tokens, stop_id) for q, t in rows) if c is not None]
                 if ce:
                     sft = args.sft_weight * torch.stack(ce).mean()
                     loss = sft if loss is None else loss + sft
+                if args.sft_stop and args.no_empty_weight > 0:
+                    # Never stop before the first token, on any prompt (taken or not).
+                    starts = rng.sample(train, min(args.batch, len(train)))
+                    ne = [c for c in (empty_penalty(student, teacher.tokenizer, q, eos_id, args.max_new_tokens) for q in starts) if c is not None]
+                    if ne:
+                        loss = loss + args.no_empty_weight * torch.stack(ne).mean()
             if loss is None:
                 done = step + 1
                 continue
@@ -209,7 +240,8 @@ def main():
             torch.nn.utils.clip_grad_norm_(student.parameters(), 1.0)
             optimizer.step()
             done = step + 1
-            counts["on_policy" if policy else "teacher_sampled"] += 1
+            if batch:
+                counts["on_policy" if policy else "teacher_sampled"] += 1
             print(f"step {done}/{args.steps} {'on-policy' if policy else 'teacher'} loss {loss.item():.4f}", flush=True)
             if done % args.checkpoint_every == 0:
                 save(done)
@@ -244,7 +276,8 @@ def main():
                          "folder": os.path.relpath(args.student),
                          "digest": json.load(open(student_meta)).get("digest") if os.path.exists(student_meta) else None},
         "loss": {"beta": args.beta, "mode": args.mode, "k": args.k, "temperature": args.temperature,
-                 "sft_weight": args.sft_weight},
+                 "kd_weight": args.kd_weight, "sft_weight": args.sft_weight, "sft_stop": args.sft_stop,
+                 "no_empty_weight": args.no_empty_weight if args.sft_stop else 0},
         "on_policy": args.on_policy, "batches": counts,
         "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr, "warmup": args.warmup,
         "max_new_tokens": args.max_new_tokens,
@@ -262,7 +295,7 @@ def main():
         json.dump({"name": name, "version": version, "format": "onnx", "layout": "optimum-decoder-with-past",
                    "digest": f"sha256:{digest}", "files": {"model.onnx": {"dtype": "float32", "opset": 14, "sha256": digest, "bytes": size}},
                    "lineage": lineage}, f, indent=2, sort_keys=True)
-    for done_with in (checkpoint, *([] if args.teacher_answers else [answers_file])):
+    for done_with in (checkpoint, *([] if keep_answers else [answers_file])):
         if os.path.exists(done_with):
             os.remove(done_with)
     print(f"wrote {args.out} (model.onnx sha256 {digest})", flush=True)

@@ -11,7 +11,7 @@ import os
 
 import torch
 
-from distill_losses import distill_loss, student_logprobs
+from distill_losses import distill_loss, log1mexp, student_logprobs
 
 
 def seed_of(*parts):
@@ -78,9 +78,14 @@ def sample_loss(student, sample, beta, mode):
     )
 
 
-def sft_loss(student, tokenizer, prompt, completion, max_tokens):
-    """Cross-entropy (float32 log-softmax) on the kept text's tokens given the prompt."""
-    target = tokenizer.encode(completion, add_special_tokens=False).ids[:max_tokens]
+def sft_loss(student, tokenizer, prompt, completion, max_tokens, stop_id=None):
+    """Cross-entropy (float32 log-softmax) on the kept text's tokens given the prompt. With
+    `stop_id` the kept text is followed by that token (end of text) when it fits: the user took
+    the suggestion up to there and no further, so the suggestion should have ended there."""
+    target = tokenizer.encode(completion, add_special_tokens=False).ids
+    if stop_id is not None and 0 < len(target) < max_tokens:
+        target = target + [stop_id]
+    target = target[:max_tokens]
     if not target:
         return None
     prompt_ids = fit_prompt(student, tokenizer.encode(prompt, add_special_tokens=False).ids, len(target))
@@ -88,6 +93,17 @@ def sft_loss(student, tokenizer, prompt, completion, max_tokens):
     start = len(prompt_ids) - 1
     logprobs = student_logprobs(logits[0, start : start + len(target)])
     return -logprobs.gather(-1, torch.tensor(target).unsqueeze(-1)).mean()
+
+
+def empty_penalty(student, tokenizer, prompt, stop_id, room):
+    """-log(1 - p(stop | prompt)): a suggestion that stops before its first token is empty, which
+    the product treats as a failed tier (it falls back), so learning where to stop must not teach
+    stopping at once."""
+    prompt_ids = fit_prompt(student, tokenizer.encode(prompt, add_special_tokens=False).ids, room)
+    if not prompt_ids:
+        return None
+    logits, _ = student(torch.tensor([prompt_ids]), fast=True)
+    return -log1mexp(student_logprobs(logits[0, -1])[stop_id])
 
 
 def evaluate(student, samples, beta, mode):

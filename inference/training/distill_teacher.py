@@ -70,8 +70,13 @@ class TeacherClient:
         answer = self._fetch(body)
         self.answers[key] = answer
         if self.answers_file:
-            with open(self.answers_file, "a") as f:
-                f.write(json.dumps({"request": key, "answer": answer}, sort_keys=True) + "\n")
+            # One write() on an O_APPEND descriptor: runs sharing the file never interleave lines.
+            line = (json.dumps({"request": key, "answer": answer}, sort_keys=True) + "\n").encode()
+            fd = os.open(self.answers_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
         return answer
 
     def _fetch(self, body):

@@ -8,7 +8,7 @@ import unittest
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from distill_student import kept_text, sample_student, sft_loss  # noqa: E402
+from distill_student import empty_penalty, kept_text, sample_student, sft_loss  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 
@@ -52,6 +52,34 @@ class StudentTest(unittest.TestCase):
             optimizer.step()
         self.assertLess(loss.item(), first * 0.5)
         self.assertIsNone(sft_loss(student, tokenizer, "Thanks", "", max_tokens=16))
+
+    def test_sft_with_stop_teaches_to_end_where_the_user_stopped_taking_and_never_at_once(self):
+        student = tiny(2)
+        optimizer = torch.optim.Adam(student.parameters(), lr=1e-2)
+        tokenizer = FakeTokenizer()
+        stop = 255
+        prompt, kept = "Thanks for the", " rep"
+
+        def stop_prob(text):
+            ids = list(text.encode())
+            with torch.no_grad():
+                logits, _ = student(torch.tensor([ids]), fast=True)
+            return torch.softmax(logits[0, -1].float(), -1)[stop].item()
+
+        before = stop_prob(prompt + kept)
+        for _ in range(40):
+            loss = sft_loss(student, tokenizer, prompt, kept, max_tokens=16, stop_id=stop)
+            loss = loss + empty_penalty(student, tokenizer, prompt, stop, room=16)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        self.assertGreater(stop_prob(prompt + kept), 0.5)
+        self.assertGreater(stop_prob(prompt + kept), 10 * before)
+        self.assertLess(stop_prob(prompt), 0.05)
+        # A kept text that fills max_tokens gets no stop (the suggestion was cut, not ended).
+        full = sft_loss(student, tokenizer, prompt, kept, max_tokens=4, stop_id=stop)
+        plain = sft_loss(student, tokenizer, prompt, kept, max_tokens=4)
+        self.assertAlmostEqual(full.item(), plain.item(), places=6)
 
     def test_kept_text_per_trl_format(self):
         self.assertEqual(kept_text({"prompt": "a", "completion": "b"}), "b")

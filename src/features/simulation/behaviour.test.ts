@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { feedbackEventSchema } from '~/features/feedback/events';
 import {
+  abortAfterMs,
+  experiencedLatencyMs,
   matchingPrefixChars,
   patienceMs,
   pausesAt,
@@ -215,5 +217,25 @@ describe('reported events', () => {
     expect(last.payload.retainedChars).toBe(' the meeting'.length);
     expect(new Set([...first, ...rest].map((e) => e.clientEventId)).size).toBe(4);
     expect(eventId(at(1), 'shown')).toBe(eventId(at(1), 'shown'));
+  });
+});
+
+describe('experienced latency', () => {
+  it('makes every answer within instantMs the same to the writer, whatever the machine did', () => {
+    expect(experiencedLatencyMs(P, 12)).toBe(0);
+    expect(experiencedLatencyMs(P, P.instantMs)).toBe(0);
+    expect(experiencedLatencyMs(P, P.instantMs + 1)).toBe(P.instantMs + 1);
+    // So a reaction to a fast answer is the same at 10 ms and at 240 ms.
+    for (const step of many(200)) {
+      const input = { at: at(step), suggestion: ' the meeting', intended: INTENDED, pauseMs: 900 };
+      expect(react(P, { ...input, latencyMs: experiencedLatencyMs(P, 10) })).toEqual(
+        react(P, { ...input, latencyMs: experiencedLatencyMs(P, 240) }),
+      );
+    }
+  });
+
+  it('waits at least instantMs before a keystroke aborts, the patience when longer', () => {
+    expect(abortAfterMs(P, 100)).toBe(P.instantMs);
+    expect(abortAfterMs(P, 2000)).toBe(2000);
   });
 });

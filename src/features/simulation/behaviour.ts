@@ -12,7 +12,12 @@
  *   - its first words are right     → accepted word by word up to where it goes wrong (accepted_partial);
  *   - close to what they meant     → sometimes accepted whole and the differing words fixed at once;
  *   - wrong                         → Esc (dismissed) or typed past (ignored).
- * Slower answers are more often ignored even when right (attention has moved on). A decision made
+ * Slower answers are more often ignored even when right (attention has moved on). Answers within
+ * `instantMs` all look alike to a person (there is no perceptible difference between 20 and
+ * 200 ms): they are experienced as instant, so whether one is painted in time and how the writer
+ * reacts to it depend only on (seed, writer, step) and its text, never on how busy the machine
+ * was. On a machine that answers within `instantMs` a phase is therefore reproducible; only
+ * slower answers (and the gateway's own budget, a product setting) let real time in. A decision made
  * before the visibility gate on something not taken is never counted as shown (no event at all),
  * exactly as the browser's SuggestionLifecycle does. The document always ends as the intended
  * text: fixes restore it, so what a writer keeps is what they meant.
@@ -51,6 +56,11 @@ export interface BehaviourParams {
   nearMatch: { probability: number; maxDistance: number };
   /** Wrong: Esc with this chance, otherwise typed past. */
   dismissWrong: number;
+  /**
+   * Answers at most this late are experienced as instant (latency 0): painted within any pause,
+   * never ignored for slowness. Reproducibility: see the header.
+   */
+  instantMs: number;
   /** Slowness: beyond `comfortableMs`, each further second adds `perSecond` chance of ignoring. */
   slowIgnore: { comfortableMs: number; perSecond: number; max: number };
   /** Characters typed instead are reported for 10 s after a decision (the lifecycle's window). */
@@ -61,7 +71,7 @@ export interface BehaviourParams {
 }
 
 export const WRITER_BEHAVIOUR: BehaviourParams = {
-  version: 1,
+  version: 2,
   msPerChar: 180,
   pauseAtWord: 0.35,
   pauseAtSentenceEnd: 0.9,
@@ -76,6 +86,7 @@ export const WRITER_BEHAVIOUR: BehaviourParams = {
   partial: { probability: 0.75, minChars: 4 },
   nearMatch: { probability: 0.4, maxDistance: 0.35 },
   dismissWrong: 0.2,
+  instantMs: 250,
   slowIgnore: { comfortableMs: 250, perSecond: 0.6, max: 0.8 },
   typedInsteadWindowMs: 10_000,
   typedInsteadMarginChars: 20,
@@ -139,6 +150,19 @@ export function pausesAt(
  */
 export function patienceMs(params: BehaviourParams, pauseMs: number): number {
   return Math.max(0, pauseMs - params.debounceMs - params.paintMs);
+}
+
+/** The latency a writer experiences: 0 for an answer within `instantMs` (see the header). */
+export function experiencedLatencyMs(params: BehaviourParams, latencyMs: number): number {
+  return latencyMs <= params.instantMs ? 0 : latencyMs;
+}
+
+/**
+ * How long the client waits before the writer's next keystroke aborts the request: the patience,
+ * but never less than `instantMs` (an answer that fast is judged as instant, after it came).
+ */
+export function abortAfterMs(params: BehaviourParams, patience: number): number {
+  return Math.max(patience, params.instantMs);
 }
 
 /** What the writer does with a painted suggestion. Pure: same inputs, same reaction. */

@@ -117,3 +117,17 @@ export function armFigures(a: ArmTally): ArmFigures {
     p95Ms: quantile(a.latenciesMs, 0.95),
   };
 }
+
+/**
+ * The held-out documents in two disjoint halves for `seed`: the first is written on v1 (its
+ * feedback becomes the dataset v2 trains on), the second afterwards, so the experiment judges v2
+ * on texts it never trained on. The demo and the offline harness use the same halves.
+ */
+export function documentHalves(
+  documents: readonly Document[],
+  seed: string,
+): { first: Document[]; later: Document[] } {
+  const ordered = seededOrder(documents, `${seed}:halves`, (d) => d.id);
+  const half = Math.ceil(ordered.length / 2);
+  return { first: ordered.slice(0, half), later: ordered.slice(half) };
+}

@@ -11,6 +11,8 @@
 import type { FeedbackEventInput } from '~/features/feedback/events';
 import { retainedChars } from '~/lib/edit-distance';
 import {
+  abortAfterMs,
+  experiencedLatencyMs,
   patienceMs,
   pausesAt,
   react,
@@ -229,7 +231,7 @@ export class Writer {
         at,
         suggestion: a.text,
         intended: text.slice(p),
-        latencyMs: answer.latencyMs,
+        latencyMs: answer.experiencedMs,
         pauseMs,
       });
       if (reaction.shown) {
@@ -280,12 +282,14 @@ export class Writer {
     patience: number,
     tally: Tally,
   ): Promise<
-    { aborted: true } | { aborted: false; answer: SuggestionAnswer; latencyMs: number } | null
+    | { aborted: true }
+    | { aborted: false; answer: SuggestionAnswer; latencyMs: number; experiencedMs: number }
+    | null
   > {
     const release = (await this.o.slots?.acquire()) ?? (() => {});
     this.state = 'asking';
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), patience);
+    const timer = setTimeout(() => controller.abort(), abortAfterMs(this.o.params, patience));
     const started = performance.now();
     try {
       const request = this.o.transport.complete(
@@ -295,7 +299,11 @@ export class Writer {
       // The abort ends the wait even if the client library never settles an aborted call
       // (seen with @trpc/client: an abort racing the response left the promise pending).
       const answer = await Promise.race([request, settledBy(controller.signal)]);
-      return { aborted: false, answer, latencyMs: performance.now() - started };
+      const latencyMs = performance.now() - started;
+      const experiencedMs = experiencedLatencyMs(this.o.params, latencyMs);
+      // Typed on before it came (an instant answer is judged against the patience as 0 ms).
+      if (experiencedMs > patience) return { aborted: true };
+      return { aborted: false, answer, latencyMs, experiencedMs };
     } catch (error) {
       if (controller.signal.aborted) return { aborted: true };
       if (statusOf(error) === 429) {
