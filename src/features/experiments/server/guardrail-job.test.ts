@@ -231,6 +231,37 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
     expect(outcomes).toEqual({ 5000: 'none', 300: 'rollback' });
   });
 
+  it('with a tick as long as the interval, checks every tick, not every other one', async () => {
+    // GUARDRAIL_INTERVAL_MS=2000 (the demo) ticks every 2 s; each check's clock is read after that
+    // round's fold, so the next tick can come a little less than 2 s after it.
+    const who = await actor();
+    const input = await experimentInput(db(), { guardrails });
+    const created = await createExperiment(db(), who, input);
+    const started = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    const t0 = Date.now() + 3_600_000; // after every other test's checks
+    const at = (ms: number) =>
+      createGuardrailJob({
+        db: db(),
+        log: () => {},
+        intervalMs: 2000,
+        now: () => new Date(t0 + ms),
+      });
+    const checked = async (ms: number) =>
+      (await at(ms).runOnce()).some((o) => o.experimentId === created.id);
+    expect(await checked(0)).toBe(true);
+    expect(await checked(500)).toBe(false); // within the same tick: not due
+    expect(await checked(1990)).toBe(true); // the next tick, 10 ms "early"
+    await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: started.version,
+      action: 'kill',
+    });
+  });
+
   it('holds the ramp (pauses) on a sample-ratio mismatch and says so', async () => {
     const who = await actor();
     const input = await experimentInput(db(), { guardrails });

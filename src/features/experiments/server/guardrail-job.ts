@@ -52,13 +52,18 @@ function auditView(view: ExperimentView) {
 export function createGuardrailJob(options: GuardrailJobOptions) {
   const { db } = options;
   const intervalMs = options.intervalMs ?? 60_000;
+  const tickMs = Math.min(intervalMs, 10_000);
+  // Due half a tick early: the previous check's clock was read after that round's fold, so with a
+  // tick as long as the interval (GUARDRAIL_INTERVAL_MS ≤ 10 s) a round whose fold was quicker
+  // found it not yet due and the experiment waited a whole extra tick.
+  const dueAfterMs = intervalMs - tickMs / 2;
   const clock = options.now ?? (() => new Date());
   const log = options.log ?? ((message: string) => console.warn(message));
 
   /** Claims and checks one due experiment; null when none is due (or all are claimed). */
   async function checkNext(): Promise<CheckOutcome | null> {
     const now = clock();
-    const cutoff = new Date(now.getTime() - intervalMs);
+    const cutoff = new Date(now.getTime() - dueAfterMs);
     return db.$transaction(
       async (tx) => {
         const claimed = await tx.$queryRawUnsafe<{ id: string }[]>(
@@ -207,7 +212,7 @@ export function createGuardrailJob(options: GuardrailJobOptions) {
     start() {
       if (timer) return;
       tick();
-      timer = setInterval(tick, Math.min(intervalMs, 10_000));
+      timer = setInterval(tick, tickMs);
       timer.unref();
     },
     async stop() {
