@@ -9,9 +9,7 @@
 //   `npm start` does, on a fresh embedded database in a temporary folder.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { chmod, cp, mkdtemp, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,26 +18,22 @@ import { loadHeldoutTexts } from '../src/features/simulation/heldout-texts';
 import { learnedFrom, pct, type LoopSummary } from '../src/features/simulation/loop-report';
 import {
   baselineOnV1,
-  datasetFromFeedback,
-  distillV2,
-  offlineEval,
   plantedBadCandidate,
-  rampV2,
-  verdict,
   type LoopContext,
   type LoopMode,
   type StepResult,
 } from '../src/features/simulation/loop-run';
+import { rampV2, verdict } from '../src/features/simulation/loop-run-experiment';
+import {
+  datasetFromFeedback,
+  distillV2,
+  offlineEval,
+} from '../src/features/simulation/loop-run-model';
 import { waitForModel } from '../src/features/simulation/loop-steps';
-import { deal, makePopulation } from '../src/features/simulation/population';
+import { deal, documentHalves, makePopulation } from '../src/features/simulation/population';
 import { createApiKey, ProductApi, signIn } from '../src/features/simulation/product-api';
-import { seededOrder } from '../src/features/simulation/random';
 import { httpTransport } from '../src/features/simulation/transport';
-import { applyMigrations } from '../src/server/db/migrations';
-import { openDatabase } from '../src/server/db/open-database';
-import { childEnvironment, loadServerEnv } from '../src/server/env';
-import { buildIfStale } from './build-if-stale';
-import { stopService } from './processes';
+import { startProduct, type Product } from './loop-product';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -71,16 +65,31 @@ if (!['new', 'repeat'].includes(args.phase5)) {
 }
 
 /**
- * Durations and sizes; full fits 20 min on a 2-core machine, quick is for CI (its floor is the
- * datasets' 2-minute settle time, which the planted bad candidate fills).
+ * Durations and sizes; full fits 20 min on a 2-core machine, quick (for CI) 3 min. The distill
+ * recipe is the one the offline harness (npm run loop:harness) chose: supervised on what writers
+ * took of v1's suggestions, ending where they stopped taking, anchored to the teacher (README).
  */
-const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: number } = args.quick
+const MODE: LoopMode & {
+  writers: number;
+  maxInFlight: number;
+  guardrailMs: number;
+  settleMs: number;
+} = args.quick
   ? {
       writers: 16,
       maxInFlight: 3,
       baselineTexts: 1,
       baselineS: 120,
-      distill: { steps: 6, batch: 4, evalPrompts: 6, sftWeight: 1 },
+      distill: {
+        steps: 6,
+        batch: 4,
+        evalPrompts: 6,
+        lr: 1e-4,
+        kdWeight: 0.5,
+        sftWeight: 1,
+        sftStop: true,
+        noEmptyWeight: 100,
+      },
       evalSample: 20,
       badS: 100,
       experimentS: 40,
@@ -90,22 +99,35 @@ const MODE: LoopMode & { writers: number; maxInFlight: number; guardrailMs: numb
       ],
       minUnits: 4,
       guardrailMs: 2000,
+      settleMs: 5000,
     }
   : {
       writers: 40,
       maxInFlight: 6,
-      baselineTexts: 1,
+      // Every writer writes their whole share of the first half: v2 learns from all of it.
+      baselineTexts: Infinity,
       baselineS: 600,
-      distill: { steps: 20, batch: 8, evalPrompts: 16, sftWeight: 1 },
+      distill: {
+        steps: 60,
+        batch: 16,
+        evalPrompts: 16,
+        lr: 1e-4,
+        kdWeight: 0.5,
+        sftWeight: 1,
+        sftStop: true,
+        noEmptyWeight: 100,
+      },
       evalSample: 200,
       badS: 120,
-      experimentS: 240,
+      experimentS: 300,
       ramp: [
         { coverage: 0.2, minDurationMinutes: 1, minUnitsPerArm: 3 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
       minUnits: 10,
       guardrailMs: 5000,
+      // Above the generation writer's 30 s of retries (datasets-service.ts says why).
+      settleMs: 35_000,
     };
 const writerCount = Number(args.writers ?? MODE.writers);
 /**
@@ -125,107 +147,13 @@ const behaviour = {
 };
 const seed = args.seed;
 const started = Date.now();
-/** The datasets' settle time: a version holds rows at least this old (datasets-service.ts). */
-const SETTLE_MS = 2 * 60_000 + 5_000;
+/**
+ * The datasets' settle time: a version holds rows at least this old. The product started here
+ * gets the mode's; an app given by --app-url has the default (2 min).
+ */
+const SETTLE_MS = (args['app-url'] ? 120_000 : MODE.settleMs) + 3_000;
 const log = (line: string) => console.log(line);
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Product {
-  appUrl: string;
-  workerUrl: string;
-  modelRepository: string;
-  stop(): Promise<void>;
-}
-
-/**
- * The product as `npm start` runs it (its pieces: the embedded database, the migrations, the
- * worker, the Next.js server behind serve-next.mjs), on a fresh embedded database in `dir`.
- */
-async function startProduct(dir: string, password: string): Promise<Product> {
-  const [port, workerPort] = [await freePort(), await freePort()];
-  const modelRepository = path.join(dir, 'models');
-  // The demo models, copied: the distilled v2 is written next to v1 without touching the checkout.
-  for (const model of ['flywheel-teacher/1', 'flywheel-student/1'])
-    await cp(path.join(root, 'inference/models', model), path.join(modelRepository, model), {
-      recursive: true,
-    });
-  // --no-build: use the existing build (a browser test's server has just made it).
-  if (!args['no-build']) await buildIfStale(childEnvironment({ NODE_ENV: 'production' }));
-  const env = loadServerEnv({
-    ...process.env,
-    DATABASE_URL: '',
-    EMBEDDED_DATABASE_DIR: path.join(dir, 'postgres'),
-  });
-  const database = await openDatabase(env, { log: () => {} });
-  await applyMigrations(database.url);
-  const out = createWriteStream(path.join(dir, 'product.log'));
-  const service = (name: string, command: string[], overrides: Record<string, string>) => {
-    const child = spawn(process.execPath, command, {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnvironment(overrides),
-    });
-    child.stdout?.pipe(out, { end: false });
-    child.stderr?.pipe(out, { end: false });
-    child.once('exit', (code, signal) => out.write(`[${name}] exited (${code ?? signal})\n`));
-    return child;
-  };
-  const workerUrl = `http://127.0.0.1:${workerPort}`;
-  const worker = service('worker', ['--import', 'tsx', 'inference/src/index.ts'], {
-    WORKER_PORT: String(workerPort),
-    MODEL_REPOSITORY: modelRepository,
-  });
-  const appUrl = `http://127.0.0.1:${port}`;
-  const app = service('app', ['scripts/serve-next.mjs', '--port', String(port)], {
-    NODE_ENV: 'production',
-    DATABASE_URL: database.url,
-    INFERENCE_BACKENDS: workerUrl,
-    APP_URL: appUrl,
-    ADMIN_EMAIL: args['admin-email'],
-    ADMIN_PASSWORD: password,
-    BETTER_AUTH_SECRET: randomBytes(32).toString('base64url'),
-    ALLOW_ANONYMOUS_WRITE: '1',
-    GUARDRAIL_INTERVAL_MS: String(MODE.guardrailMs),
-    // Simulated writers type hours of text in minutes, all from this machine's address.
-    RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-    RATE_LIMIT_PER_UNIT_PER_MINUTE: '100000',
-    GENERATIONS_PER_UNIT_PER_MINUTE: '100000',
-  });
-  const stop = async () => {
-    await Promise.all([stopService(app, 15_000), stopService(worker, 15_000)]);
-    await database.stop();
-  };
-  for (let i = 0; ; i++) {
-    const up = await fetch(`${appUrl}/sign-in`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    const ready =
-      up &&
-      (await fetch(`${workerUrl}/v2/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      ));
-    if (ready) break;
-    if (app.exitCode !== null || worker.exitCode !== null || i > 4 * 60 * 5) {
-      await stop();
-      throw new Error(`the product did not start; see ${path.join(dir, 'product.log')}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { appUrl, workerUrl, modelRepository, stop };
-}
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'flywheel-loop-'));
 // The embedded PostgreSQL runs as the `postgres` user when we are root: it must enter the folder.
@@ -267,7 +195,13 @@ try {
     };
   } else {
     log(`Starting the product on a fresh embedded database in ${dir} …`);
-    product = await startProduct(dir, password);
+    product = await startProduct(dir, {
+      adminEmail: args['admin-email'],
+      adminPassword: password,
+      noBuild: args['no-build'],
+      guardrailIntervalMs: MODE.guardrailMs,
+      datasetSettleMs: MODE.settleMs,
+    });
     log(`  ready at ${product.appUrl} in ${elapsed()} (log: ${path.join(dir, 'product.log')})`);
   }
   const p = product;
@@ -276,12 +210,13 @@ try {
   const api = new ProductApi(p.appUrl, apiKey);
 
   // Writers' texts: half the held-out documents for the baseline, the other half afterwards
-  // (--phase5 new: what v2 has never seen), or the same again (--phase5 repeat).
-  const ordered = seededOrder(texts.documents, `${seed}:halves`, (d) => d.id);
-  const half = Math.ceil(ordered.length / 2);
+  // (--phase5 new: what v2 has never seen; the dataset's eval split is disjoint from its train
+  // split too, by writer), or the same again (--phase5 repeat: v2 is then judged on texts it
+  // trained on, which shows memorisation, not learning; never the default).
+  const halves = documentHalves(texts.documents, seed);
   const [firstTexts, laterTexts] = [
-    ordered.slice(0, half),
-    args.phase5 === 'new' ? ordered.slice(half) : ordered.slice(0, half),
+    halves.first,
+    args.phase5 === 'new' ? halves.later : halves.first,
   ];
   const transport = httpTransport({ baseUrl: p.appUrl });
   const writers = makePopulation({
@@ -357,7 +292,7 @@ try {
   const baseline = await step('1. Writers use v1 (flywheel-student/1)', () =>
     baselineOnV1(ctx, v1),
   );
-  // A dataset version may only include rows older than the datasets' settle time (2 min); the
+  // A dataset version may only include rows older than the datasets' settle time; the
   // planted bad candidate runs meanwhile, with writers on their later texts.
   const later = deal(laterTexts, seed, writerCount);
   writers.forEach((w, i) => w.writeNext(later[i]!));
@@ -420,7 +355,8 @@ try {
   );
   for (const l of summary.learned)
     log(
-      `  ${l.metric.padEnd(24)} v1 ${l.v1?.toFixed(4) ?? '–'}  v2 ${l.v2?.toFixed(4) ?? '–'}  Δ ${l.delta?.toFixed(4) ?? '–'}`,
+      `  ${l.metric.padEnd(24)} v1 ${l.v1?.toFixed(4) ?? '–'}  v2 ${l.v2?.toFixed(4) ?? '–'}  Δ ${l.delta?.toFixed(4) ?? '–'}` +
+        (l.deltaCi ? ` [${l.deltaCi[0].toFixed(4)}, ${l.deltaCi[1].toFixed(4)}]` : ''),
     );
   log(
     `  baseline acceptance ${pct(baseline.figures['flywheel-student/1']?.acceptanceRate)} (client-side, v1)`,

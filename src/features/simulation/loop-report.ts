@@ -22,7 +22,13 @@ export interface LoopSummary {
   modelDigest: string | null;
   decision: string | null;
   decisionWhy: string | null;
-  learned: { metric: string; v1: number | null; v2: number | null; delta: number | null }[];
+  learned: {
+    metric: string;
+    v1: number | null;
+    v2: number | null;
+    delta: number | null;
+    deltaCi: [number, number] | null;
+  }[];
   wallSeconds: number;
 }
 
@@ -99,7 +105,7 @@ export function evalLines(model: string, m: EvalMetricsLike): string[] {
   ];
 }
 
-/** v1 against v2 on the experiment's goal metrics (point estimates; intervals are in the results). */
+/** v1 against v2 on the experiment's goal metrics, the difference with its 95% interval. */
 export function learnedFrom(results: ResultsRow): LoopSummary['learned'] {
   const control = results.arms.find((a) => a.isControl);
   const treatment = results.arms.find((a) => !a.isControl);
@@ -107,6 +113,12 @@ export function learnedFrom(results: ResultsRow): LoopSummary['learned'] {
   return ['acceptance_rate', 'chars_per_opportunity', 'arc_per_unit'].map((metric) => {
     const v1 = control.metrics.find((m) => m.metric === metric)?.value ?? null;
     const t = treatment.metrics.find((m) => m.metric === metric);
-    return { metric, v1, v2: t?.value ?? null, delta: t?.delta ?? null };
+    return {
+      metric,
+      v1,
+      v2: t?.value ?? null,
+      delta: t?.delta ?? null,
+      deltaCi: t?.deltaCi ?? null,
+    };
   });
 }

@@ -117,6 +117,8 @@ export interface ExperimentPlan {
   treatmentName: string;
   ramp: { coverage: number; minDurationMinutes: number; minUnitsPerArm: number }[];
   guardrails: { metric: string; margin: number; minUnits: number }[];
+  /** The assignment seed: the same seed puts the same writers in the same arms. */
+  seed: string;
 }
 
 export async function createAndStart(
@@ -138,6 +140,7 @@ export async function createAndStart(
     ],
     ramp: plan.ramp,
     guardrails: plan.guardrails,
+    seed: plan.seed,
   });
   return api.post<ExperimentRow>(`/experiments/${created.id}/actions`, {
     expectedVersion: created.version,
