@@ -93,8 +93,9 @@ const MODE: LoopMode & {
       evalSample: 20,
       badS: 100,
       experimentS: 40,
+      // 16 writers at 20% may put nobody in one arm: the first step only shows the ramp.
       ramp: [
-        { coverage: 0.2, minDurationMinutes: 0, minUnitsPerArm: 1 },
+        { coverage: 0.2, minDurationMinutes: 0, minUnitsPerArm: 0 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
       minUnits: 4,
@@ -266,6 +267,10 @@ try {
       }),
   };
   const v1 = await waitForModel(api, 'flywheel-student/1');
+  // v1 is everyone's default from the start (PUT /api/v1/features/:id/default-version): whether a
+  // writer's first requests come before the A/A experiment reaches the app's configuration cache
+  // then changes nothing (both answer with v1), so step 1's generations do not depend on timing.
+  await api.put('/features/inline-completion/default-version', { modelVersionId: v1.id });
   // Warm up the serving path (the app's routes and pools, the worker's v1 session) with a unit
   // that is no writer, so the writers' first suggestions are not fallbacks of a cold start.
   for (let i = 0; i < 3; i++)
@@ -286,7 +291,8 @@ try {
         AbortSignal.timeout(10_000),
       )
       .catch(() => null);
-    primary = answer?.tier === 'primary' ? primary + 1 : 0;
+    primary =
+      answer?.tier === 'primary' && answer.modelVersion === 'flywheel-student/1' ? primary + 1 : 0;
     if (primary === 0) await new Promise((r) => setTimeout(r, 500));
   }
   const baseline = await step('1. Writers use v1 (flywheel-student/1)', () =>

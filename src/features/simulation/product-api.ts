@@ -71,10 +71,12 @@ export class ProductApi {
           },
           body: body === undefined ? undefined : JSON.stringify(body),
         });
-      // A kept-alive socket the server closed meanwhile fails the write (EPIPE, ECONNRESET)
-      // before the request reached the app: sent again once, on a new connection.
+      // A kept-alive socket the server closed meanwhile fails the write (EPIPE, ECONNRESET, or
+      // undici's UND_ERR_SOCKET "other side closed") before the request reached the app: sent
+      // again once, on a new connection.
       const response = await request().catch((error: Error & { cause?: { code?: string } }) => {
-        if (!['EPIPE', 'ECONNRESET'].includes(error.cause?.code ?? '')) throw error;
+        if (!['EPIPE', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(error.cause?.code ?? ''))
+          throw error;
         return request();
       });
       if (response.status === 429 && attempt < 5) {
@@ -104,6 +106,9 @@ export class ProductApi {
   }
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>('POST', path, body);
+  }
+  put<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.call<T>('PUT', path, body);
   }
 
   /** A file of a dataset version, as text (train.jsonl, eval.jsonl, manifest.json, README.md). */
