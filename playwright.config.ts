@@ -9,6 +9,9 @@ export const e2eAdmin = { email: 'admin@e2e.local', password: 'e2e-admin-passwor
 export const e2eWorkerPort = port + 1;
 // The app's only backend: a transparent proxy to the worker that a spec can make fail mid-stream.
 export const e2eFaultProxyPort = port + 2;
+// Dataset versions and evals read rows at least this old (DATASET_WATERMARK_SETTLE_MS); short here
+// so the specs that make traffic and then build on it do not wait the production two minutes.
+export const e2eSettleMs = 15_000;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -63,6 +66,7 @@ export default defineConfig({
         // Every spec signs in from 127.0.0.1; Better Auth counts attempts until a minute passes
         // without one, so a whole run would hit the production limit (10) and answer 429.
         SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
+        DATASET_WATERMARK_SETTLE_MS: String(e2eSettleMs),
       },
     },
   ],

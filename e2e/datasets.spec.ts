@@ -11,7 +11,7 @@ const PORT = Number(process.env.E2E_PORT ?? 3210);
 /**
  * The app's embedded PostgreSQL (the folder comes from the test server's environment, the port
  * from its postmaster.pid), to seed feedback from an hour ago: a dataset version only reads rows
- * that have settled (its watermark lies at least two minutes in the past).
+ * that have settled (its watermark lies at least the settle time in the past).
  */
 function appDatabaseUrl(): string {
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {

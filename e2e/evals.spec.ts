@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { expect, test, type Page } from '@playwright/test';
-import { e2eAdmin } from '../playwright.config';
+import { e2eAdmin, e2eSettleMs } from '../playwright.config';
 import { signIn } from './helpers';
 
 const SUGGESTIONS = 30;
-// Evals read generations stored at least this long ago (late rows could change the sample).
-const SETTLE_MS = 2 * 60_000;
+// Evals read generations stored at least the settle time ago (late rows could change the sample).
+const SETTLE_MS = e2eSettleMs;
 
 async function trpc(page: Page, path: string, input: unknown) {
   const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input } });
