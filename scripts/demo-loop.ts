@@ -106,7 +106,7 @@ const MODE: LoopMode & {
       writers: 40,
       maxInFlight: 6,
       // Every writer writes their whole share of the first half: v2 learns from all of it.
-      baselineTexts: Infinity,
+      baselineTexts: 'share',
       baselineS: 600,
       distill: {
         steps: 60,

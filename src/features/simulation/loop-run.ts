@@ -22,10 +22,10 @@ import type { Tally, Writer } from './writer';
 
 export interface LoopMode {
   /**
-   * Step 1 ends when every writer has written this many texts (Infinity: their whole share of the
-   * first half); baselineS only guards it.
+   * Step 1 ends when every writer has written this many texts ('share': each text of their share
+   * of the first half once); baselineS only guards it.
    */
-  baselineTexts: number;
+  baselineTexts: number | 'share';
   baselineS: number;
   badS: number;
   experimentS: number;

@@ -163,7 +163,7 @@ export async function writeDuring(
     stopWhen?: (e: ExperimentRow) => boolean;
     tickMs?: number;
     /** Bounds the phase by work instead of time (the deadline then only guards a stuck run). */
-    documentsPerWriter?: number;
+    documentsPerWriter?: number | 'share';
     inTurn?: boolean;
   },
 ): Promise<{ tally: Tally; experiment: ExperimentRow }> {

@@ -55,8 +55,8 @@ export async function writePhase(
     deadline: number;
     /** Another reason to stop (checked between words). */
     stop?: () => boolean;
-    /** Each writer stops after this many documents. */
-    documentsPerWriter?: number;
+    /** Each writer stops after this many documents ('share': each of its own once). */
+    documentsPerWriter?: number | 'share';
     /**
      * Writers take turns (one after another) instead of writing at once: the order in which the
      * app stores their generations is then a function of the seed, and so is a dataset version

@@ -179,11 +179,17 @@ export class Writer {
   }
 
   /**
-   * Writes documents until `stop()` says so (checked between words) or `maxDocuments` are done;
-   * reports into `tally`.
+   * Writes documents until `stop()` says so (checked between words) or `maxDocuments` are done
+   * (more than it has: it starts again from its first); reports into `tally`.
    */
-  async writeUntil(stop: () => boolean, tally: Tally, maxDocuments = Infinity): Promise<void> {
-    for (let n = 0; n < maxDocuments && !stop() && this.o.documents.length > 0; n++) {
+  async writeUntil(
+    stop: () => boolean,
+    tally: Tally,
+    maxDocuments: number | 'share' = Infinity,
+  ): Promise<void> {
+    // 'share': each of the writer's own documents once.
+    const limit = maxDocuments === 'share' ? this.o.documents.length : maxDocuments;
+    for (let n = 0; n < limit && !stop() && this.o.documents.length > 0; n++) {
       const doc = this.o.documents[this.docIndex % this.o.documents.length]!;
       this.docIndex++;
       await this.writeDocument(doc, stop, tally);
