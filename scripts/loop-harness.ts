@@ -1,11 +1,16 @@
 // npm run loop:harness -- --model flywheel-student/1=inference/models/flywheel-student/1
 //                         --model flywheel-student/2=<folder> [--seed 1] [--half later|first|all]
 //                         [--documents N] [--latency-ms 60] [--concurrency 8] [--worker-url URL] [--json FILE]
+//                         [--dump-shown FILE]
 //   The demo's simulated writers without the product: every held-out document of the chosen half
 //   (the demo's own split for the seed; `later` is what the experiment writes) is written against
 //   each model's suggestions, straight from a worker, with a fixed latency, and the models are
 //   compared with the first one on the same opportunities (acceptance, kept chars/opportunity,
 //   paired bootstrap over documents). Minutes instead of a demo run, for choosing a recipe.
+//   --dump-shown writes the first model's shown suggestions as unpaired preferences (prompt,
+//   completion = what was taken or the suggestion, label) with their document: with --half first,
+//   a stand-in for the demo's dataset to train candidates on. --worker-url: a worker that already
+//   serves every --model (else one is started on copies of the folders).
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
