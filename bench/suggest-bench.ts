@@ -1,7 +1,12 @@
 // npm run bench:suggest — suggestion latency as an end user meets it, in Debian's Chromium:
 // from the request leaving the page (after the debounce, reported on its own) to the ghost text
-// painted, over a paragraph typed word by word, with the demo model on CPU. Baseline, same run:
-// the same prompts sent straight to the worker's /v1/completions (no app, no browser).
+// painted, over a paragraph typed word by word, with the demo model on CPU. Baselines, same run:
+// the same prompts sent straight to the worker's /v1/completions (no app, no browser), (a) each
+// in the page's own pause right after its suggestion was painted (same moment, so the same
+// neighbours' load and the same one-request-per-~600 ms rhythm), and (b) back to back after the
+// page's round, as earlier versions of this bench measured (the p95 ratio against (b) is kept so
+// figures stay comparable; a shared machine's load drifts between the two halves of a round and
+// a worker kept busy back to back runs warmer than one asked every 600 ms).
 import { execSync, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,17 +67,25 @@ interface PageTimings {
 }
 
 /** Types the paragraph word by word on a fresh /write page; the page's own timings. */
-async function pageRound(browser: Browser): Promise<{ prompts: string[]; timings: PageTimings }> {
+async function pageRound(
+  browser: Browser,
+  model: string,
+): Promise<{ prompts: string[]; timings: PageTimings; interleaved: number[] }> {
   const page = await browser.newPage();
   await page.goto(`http://127.0.0.1:${port}/write`);
   await page.getByTestId('editor').click();
   const prompts: string[] = [];
+  const interleaved: number[] = [];
   let typed = '';
   for (const word of paragraph.split(' ')) {
     await page.keyboard.type(`${word} `, { delay: 15 });
     typed += `${word} `;
     prompts.push(typed);
-    await page.waitForTimeout(450); // a pause: debounce, request, paint
+    // A pause of 450 ms: debounce, request, paint; then, with the page idle, baseline (a).
+    const pauseEnds = performance.now() + 450;
+    await page.waitForTimeout(320);
+    interleaved.push(await timeWorker(model, typed));
+    await page.waitForTimeout(Math.max(0, pauseEnds - performance.now()));
     await page.keyboard.press('Escape');
   }
   // Per painted suggestion (inline-completion.ts): request → response → painted, and the
@@ -87,25 +100,24 @@ async function pageRound(browser: Browser): Promise<{ prompts: string[]; timings
       .map((e) => ((e as PerformanceMark).detail as number | null) ?? NaN),
   }));
   await page.close();
-  return { prompts, timings };
+  return { prompts, timings, interleaved };
 }
 
-/** Baseline: the worker alone, same prompts, same model, one request at a time. */
-async function workerRound(prompts: string[]): Promise<number[]> {
-  const models = (await (await fetch(`http://127.0.0.1:${workerPort}/v1/models`)).json()) as {
-    data: { id: string }[];
-  };
-  const model = models.data.find((m) => m.id.includes('teacher'))?.id ?? models.data[0]!.id;
+/** One prompt sent straight to the worker (the feature's model, max tokens and stop). */
+async function timeWorker(model: string, prompt: string): Promise<number> {
+  const started = performance.now();
+  await fetch(`http://127.0.0.1:${workerPort}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, prompt, max_tokens: 12, temperature: 0, stop: ['\n'] }),
+  }).then((r) => r.json());
+  return performance.now() - started;
+}
+
+/** Baseline (b): the worker alone, same prompts, same model, one request at a time. */
+async function workerRound(model: string, prompts: string[]): Promise<number[]> {
   const direct: number[] = [];
-  for (const prompt of prompts) {
-    const started = performance.now();
-    await fetch(`http://127.0.0.1:${workerPort}/v1/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, prompt, max_tokens: 12, temperature: 0, stop: ['\n'] }),
-    }).then((r) => r.json());
-    direct.push(performance.now() - started);
-  }
+  for (const prompt of prompts) direct.push(await timeWorker(model, prompt));
   return direct;
 }
 
@@ -127,30 +139,42 @@ try {
   console.log(
     `  debounce (fixed, before the request): 150 ms; load: ${execSync('uptime').toString().trim()}`,
   );
+  const models = (await (await fetch(`http://127.0.0.1:${workerPort}/v1/models`)).json()) as {
+    data: { id: string }[];
+  };
+  const model = models.data.find((m) => m.id.includes('teacher'))?.id ?? models.data[0]!.id;
   const ratios: number[] = [];
+  const sameMomentRatios: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const { prompts, timings } = await pageRound(browser);
-    const direct = await workerRound(prompts);
+    const { prompts, timings, interleaved } = await pageRound(browser, model);
+    const direct = await workerRound(model, prompts);
     const inPage = timings.total;
     const ratio = percentile(inPage, 95) / percentile(direct, 95);
     ratios.push(ratio);
+    const sameMoment = percentile(inPage, 95) / percentile(interleaved, 95);
+    sameMomentRatios.push(sameMoment);
     // Where the page's time goes, per suggestion (the parts add up to each total).
     const outside = timings.response.map((r, i) => r - (timings.gateway[i] ?? NaN));
     console.log(`\n  round ${round}`);
     console.log(`  request leaves page → ghost painted:  ${fmt(inPage)}`);
-    console.log(`  baseline: worker /v1/completions alone: ${fmt(direct)}`);
+    console.log(`  baseline (a): worker alone, same moment: ${fmt(interleaved)}`);
+    console.log(`  baseline (b): worker alone, back to back: ${fmt(direct)}`);
     console.log(`    server gateway (worker call incl.): ${fmt(timings.gateway)}`);
     console.log(`    browser ⇄ app outside the gateway:  ${fmt(outside)}`);
     console.log(`    response → painted (render, frame): ${fmt(timings.paint)}`);
     console.log(
-      `  ratio page/worker at p50: ${(percentile(inPage, 50) / percentile(direct, 50)).toFixed(2)}×, p95: ${ratio.toFixed(2)}×`,
+      `  ratio page/worker (b) at p50: ${(percentile(inPage, 50) / percentile(direct, 50)).toFixed(2)}×, p95: ${ratio.toFixed(2)}×; ` +
+        `page/worker (a) at p50: ${(percentile(inPage, 50) / percentile(interleaved, 50)).toFixed(2)}×, p95: ${sameMoment.toFixed(2)}×`,
     );
   }
   await browser.close();
-  const sorted = [...ratios].sort((a, b) => a - b);
+  const spread = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return `median ${percentile(xs, 50).toFixed(2)}×, range ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)}×`;
+  };
   console.log(
-    `\n  p95 ratio over ${ROUNDS} rounds: median ${percentile(ratios, 50).toFixed(2)}×, ` +
-      `range ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)}× (target ≤ 1.3×); ` +
+    `\n  p95 ratio over ${ROUNDS} rounds: ${spread(ratios)} against (b), ` +
+      `${spread(sameMomentRatios)} against (a) (target ≤ 1.3×); ` +
       `load after: ${execSync('uptime').toString().trim()}`,
   );
 } finally {
