@@ -121,11 +121,14 @@ const MODE: LoopMode & {
       evalSample: 200,
       badS: 120,
       experimentS: 300,
+      // The job advances a step only once every guardrail has its minimum sample: with 40
+      // writers, 30% coverage puts about 6 in each arm, so a minimum of 4 units lets it advance
+      // after a minute (10 never did: the last full runs stayed at 20%).
       ramp: [
-        { coverage: 0.2, minDurationMinutes: 1, minUnitsPerArm: 3 },
+        { coverage: 0.3, minDurationMinutes: 1, minUnitsPerArm: 4 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
-      minUnits: 10,
+      minUnits: 4,
       guardrailMs: 5000,
       // Above the generation writer's 30 s of retries (datasets-service.ts says why).
       settleMs: 35_000,
@@ -330,7 +333,7 @@ try {
     }),
   );
   const ramp = await step(
-    '5. v2 against v1, ramped 10% → 50% under guardrails; writers keep writing',
+    '5. v2 against v1, ramped up to 50% of writers under guardrails; writers keep writing',
     () => rampV2(ctx, { v1, v2: v2.row, dataset: datasetRef }),
   );
   const decision = await step('6. Verdict', () => verdict(ctx, ramp));
