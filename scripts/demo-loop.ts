@@ -93,12 +93,13 @@ const MODE: LoopMode & {
       evalSample: 20,
       badS: 100,
       experimentS: 40,
-      // 16 writers at 20% may put nobody in one arm: the first step only shows the ramp.
+      // The job advances only once every guardrail has its minimum sample (2 units per arm):
+      // 16 writers at 50% coverage put about 4 in each arm, so the ramp moves within seconds.
       ramp: [
-        { coverage: 0.2, minDurationMinutes: 0, minUnitsPerArm: 0 },
+        { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 2 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
-      minUnits: 4,
+      minUnits: 2,
       guardrailMs: 2000,
       settleMs: 5000,
     }
