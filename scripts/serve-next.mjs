@@ -18,13 +18,15 @@ await app.prepare();
 
 // The few latency-critical routes the app registers at start-up (src/composition/before-next.ts)
 // are answered by the app's own handler without Next.js's routing; until then Next.js serves them.
+// Not in dev: the table holds the code of the start, and Next.js's routes follow each edit.
 const beforeNextKey = Symbol.for('flywheel.routes-before-next');
+const routesBeforeNext = () => (values.dev ? undefined : globalThis[beforeNextKey]);
 
 const server = http.createServer((req, res) => {
   const peer = req.socket.remoteAddress ?? '';
   const sent = req.headers['x-forwarded-for'];
   req.headers['x-forwarded-for'] = [sent, peer].filter(Boolean).join(', ');
-  const early = globalThis[beforeNextKey]?.get(`${req.method} ${req.url?.split('?')[0]}`);
+  const early = routesBeforeNext()?.get(`${req.method} ${req.url?.split('?')[0]}`);
   void (early ? early(req, res) : handle(req, res));
 });
 // Next.js dev upgrades its HMR socket through the same server.
