@@ -123,13 +123,14 @@ const MODE: LoopMode & {
       badS: 120,
       experimentS: 300,
       // The job advances a step only once every guardrail has its minimum sample: with 40
-      // writers, 30% coverage puts about 6 in each arm, so a minimum of 4 units lets it advance
-      // after a minute (10 never did: the last full runs stayed at 20%).
+      // writers, 50% coverage puts about 10 in each arm (the hash may give one arm fewer: at 30%
+      // seed 1 gave 3 and 6, and a minimum of 4 kept the ramp at its first step), so a minimum
+      // of 3 units lets it advance after a minute.
       ramp: [
-        { coverage: 0.3, minDurationMinutes: 1, minUnitsPerArm: 4 },
+        { coverage: 0.5, minDurationMinutes: 1, minUnitsPerArm: 3 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
-      minUnits: 4,
+      minUnits: 3,
       guardrailMs: 5000,
       // Above the generation writer's 30 s of retries (datasets-service.ts says why).
       settleMs: 35_000,
