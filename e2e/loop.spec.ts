@@ -83,15 +83,20 @@ test('after a quick loop the console tells the story', async ({ page }) => {
     // Experiments: the baseline (promoted), the bad candidate (rolled back by the guardrail job)
     // and v2 against v1 with its ramp and history.
     await page.goto(`${app}/console/experiments`);
-    await expect(page.getByText('Loop e2e: writers on v1')).toBeVisible();
-    await expect(page.getByText('Loop e2e: unreachable candidate')).toBeVisible();
-    await expect(page.getByText('Loop e2e: v2 against v1')).toBeVisible();
-    await page.getByText('Loop e2e: unreachable candidate').click();
+    const experiment = (name: string) => page.getByRole('link', { name: `Loop e2e: ${name}` });
+    await expect(experiment('writers on v1')).toBeVisible();
+    await expect(experiment('unreachable candidate')).toBeVisible();
+    await expect(experiment('v2 against v1')).toBeVisible();
+    // The feature's default was last set by a promotion: the baseline's (v1), or v2's if it won.
+    await expect(page.getByTestId('default-change').first()).toContainText(
+      /Loop e2e: (writers on v1|v2 against v1)/,
+    );
+    await experiment('unreachable candidate').click();
     const history = page.getByTestId('history');
     await expect(history.getByText('by the guardrail job').first()).toBeVisible();
     await expect(history).toContainText(/fallback|latency|rolled back/i);
     await page.goto(`${app}/console/experiments`);
-    await page.getByText('Loop e2e: v2 against v1').click();
+    await experiment('v2 against v1').click();
     await expect(page.getByRole('list', { name: 'Ramp' }).locator('li')).toHaveCount(2);
     await expect(page.getByTestId('history').locator('li').first()).toBeVisible();
 
