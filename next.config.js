@@ -7,6 +7,8 @@ const nextConfig = {
     '@electric-sql/pglite-socket',
     'pg',
     '@prisma/adapter-pg',
+    // The suggestion socket's server: optional native add-ons it probes for at run time.
+    'ws',
     // Instrumentations patch Node's own module loading; they must run unbundled.
     '@opentelemetry/sdk-node',
     '@opentelemetry/instrumentation-http',

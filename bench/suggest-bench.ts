@@ -6,7 +6,9 @@
 // neighbours' load and the same one-request-per-~600 ms rhythm), and (b) back to back after the
 // page's round, as earlier versions of this bench measured (the p95 ratio against (b) is kept so
 // figures stay comparable; a shared machine's load drifts between the two halves of a round and
-// a worker kept busy back to back runs warmer than one asked every 600 ms).
+// a worker kept busy back to back runs warmer than one asked every 600 ms). Each round types the
+// paragraph twice, once with the page's suggestion socket and once with it refused (the page's
+// fetch fallback), in alternating order, and reports the page's p95 socket/fetch in the round.
 import { execSync, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -66,12 +68,23 @@ interface PageTimings {
   gateway: number[];
 }
 
+/**
+ * How the page asks: over its suggestion socket, or by fetch alone (the socket refused, as under
+ * `next dev`: the page's fallback). Rounds measure both, alternating which goes first.
+ */
+type Transport = 'socket' | 'fetch';
+
 /** Types the paragraph word by word on a fresh /write page; the page's own timings. */
 async function pageRound(
   browser: Browser,
   model: string,
-): Promise<{ prompts: string[]; timings: PageTimings; interleaved: number[] }> {
+  transport: Transport,
+): Promise<{ prompts: string[]; timings: PageTimings; interleaved: number[]; fetches: number }> {
   const page = await browser.newPage();
+  if (transport === 'fetch')
+    await page.routeWebSocket('**/api/v1/suggestions/socket', (ws) => ws.close());
+  let fetches = 0;
+  page.on('request', (r) => void (r.url().endsWith('/api/v1/suggestions/complete') && fetches++));
   await page.goto(`http://127.0.0.1:${port}/write`);
   await page.getByTestId('editor').click();
   const prompts: string[] = [];
@@ -100,7 +113,7 @@ async function pageRound(
       .map((e) => ((e as PerformanceMark).detail as number | null) ?? NaN),
   }));
   await page.close();
-  return { prompts, timings, interleaved };
+  return { prompts, timings, interleaved, fetches };
 }
 
 /** One prompt sent straight to the worker (the feature's model, max tokens and stop). */
@@ -143,38 +156,49 @@ try {
     data: { id: string }[];
   };
   const model = models.data.find((m) => m.id.includes('teacher'))?.id ?? models.data[0]!.id;
-  const ratios: number[] = [];
-  const sameMomentRatios: number[] = [];
+  const ratios = { socket: [] as number[], fetch: [] as number[] };
+  const sameMomentRatios = { socket: [] as number[], fetch: [] as number[] };
+  const socketOverFetch: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const { prompts, timings, interleaved } = await pageRound(browser, model);
-    const direct = await workerRound(model, prompts);
-    const inPage = timings.total;
-    const ratio = percentile(inPage, 95) / percentile(direct, 95);
-    ratios.push(ratio);
-    const sameMoment = percentile(inPage, 95) / percentile(interleaved, 95);
-    sameMomentRatios.push(sameMoment);
-    // Where the page's time goes, per suggestion (the parts add up to each total).
-    const outside = timings.response.map((r, i) => r - (timings.gateway[i] ?? NaN));
-    console.log(`\n  round ${round}`);
-    console.log(`  request leaves page → ghost painted:  ${fmt(inPage)}`);
-    console.log(`  baseline (a): worker alone, same moment: ${fmt(interleaved)}`);
-    console.log(`  baseline (b): worker alone, back to back: ${fmt(direct)}`);
-    console.log(`    server gateway (worker call incl.): ${fmt(timings.gateway)}`);
-    console.log(`    browser ⇄ app outside the gateway:  ${fmt(outside)}`);
-    console.log(`    response → painted (render, frame): ${fmt(timings.paint)}`);
-    console.log(
-      `  ratio page/worker (b) at p50: ${(percentile(inPage, 50) / percentile(direct, 50)).toFixed(2)}×, p95: ${ratio.toFixed(2)}×; ` +
-        `page/worker (a) at p50: ${(percentile(inPage, 50) / percentile(interleaved, 50)).toFixed(2)}×, p95: ${sameMoment.toFixed(2)}×`,
-    );
+    const order: Transport[] = round % 2 ? ['socket', 'fetch'] : ['fetch', 'socket'];
+    const p95: Partial<Record<Transport, number>> = {};
+    for (const transport of order) {
+      const { prompts, timings, interleaved, fetches } = await pageRound(browser, model, transport);
+      const direct = await workerRound(model, prompts);
+      const inPage = timings.total;
+      p95[transport] = percentile(inPage, 95);
+      const ratio = percentile(inPage, 95) / percentile(direct, 95);
+      ratios[transport].push(ratio);
+      const sameMoment = percentile(inPage, 95) / percentile(interleaved, 95);
+      sameMomentRatios[transport].push(sameMoment);
+      // Where the page's time goes, per suggestion (the parts add up to each total).
+      const outside = timings.response.map((r, i) => r - (timings.gateway[i] ?? NaN));
+      console.log(`\n  round ${round}, ${transport} (requests by fetch: ${fetches})`);
+      console.log(`  request leaves page → ghost painted:  ${fmt(inPage)}`);
+      console.log(`  baseline (a): worker alone, same moment: ${fmt(interleaved)}`);
+      console.log(`  baseline (b): worker alone, back to back: ${fmt(direct)}`);
+      console.log(`    server gateway (worker call incl.): ${fmt(timings.gateway)}`);
+      console.log(`    browser ⇄ app outside the gateway:  ${fmt(outside)}`);
+      console.log(`    response → painted (render, frame): ${fmt(timings.paint)}`);
+      console.log(
+        `  ratio page/worker (b) at p50: ${(percentile(inPage, 50) / percentile(direct, 50)).toFixed(2)}×, p95: ${ratio.toFixed(2)}×; ` +
+          `page/worker (a) at p50: ${(percentile(inPage, 50) / percentile(interleaved, 50)).toFixed(2)}×, p95: ${sameMoment.toFixed(2)}×`,
+      );
+    }
+    socketOverFetch.push(p95.socket! / p95.fetch!);
   }
   await browser.close();
   const spread = (xs: number[]) => {
     const sorted = [...xs].sort((a, b) => a - b);
     return `median ${percentile(xs, 50).toFixed(2)}×, range ${sorted[0]!.toFixed(2)}–${sorted.at(-1)!.toFixed(2)}×`;
   };
+  for (const transport of ['socket', 'fetch'] as const)
+    console.log(
+      `\n  ${transport}: p95 ratio over ${ROUNDS} rounds: ${spread(ratios[transport])} against (b), ` +
+        `${spread(sameMomentRatios[transport])} against (a) (target ≤ 1.3×)`,
+    );
   console.log(
-    `\n  p95 ratio over ${ROUNDS} rounds: ${spread(ratios)} against (b), ` +
-      `${spread(sameMomentRatios)} against (a) (target ≤ 1.3×); ` +
+    `\n  page p95 socket/fetch, same round: ${spread(socketOverFetch)}; ` +
       `load after: ${execSync('uptime').toString().trim()}`,
   );
 } finally {

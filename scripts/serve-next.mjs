@@ -12,7 +12,15 @@ const { values } = parseArgs({
   options: { port: { type: 'string', default: '3000' }, dev: { type: 'boolean', default: false } },
 });
 const port = Number(values.port);
-const app = next({ dev: values.dev, dir: path.resolve(import.meta.dirname, '..'), port });
+// Next.js hooks its own upgrade listener onto the server of its first request, and outside dev it
+// ends every socket it has no rewrite for (ours too, right after our upgrade): give it a server
+// of its own that never listens. In dev it keeps ours, for its HMR socket.
+const app = next({
+  dev: values.dev,
+  dir: path.resolve(import.meta.dirname, '..'),
+  port,
+  ...(values.dev ? {} : { httpServer: http.createServer() }),
+});
 const handle = app.getRequestHandler();
 await app.prepare();
 
@@ -22,16 +30,26 @@ await app.prepare();
 const beforeNextKey = Symbol.for('flywheel.routes-before-next');
 const routesBeforeNext = () => (values.dev ? undefined : globalThis[beforeNextKey]);
 
-const server = http.createServer((req, res) => {
+const forwardPeer = (req) => {
   const peer = req.socket.remoteAddress ?? '';
   const sent = req.headers['x-forwarded-for'];
   req.headers['x-forwarded-for'] = [sent, peer].filter(Boolean).join(', ');
+};
+const server = http.createServer((req, res) => {
+  forwardPeer(req);
   const early = routesBeforeNext()?.get(`${req.method} ${req.url?.split('?')[0]}`);
   void (early ? early(req, res) : handle(req, res));
 });
-// Next.js dev upgrades its HMR socket through the same server.
-if (values.dev)
-  server.on('upgrade', (req, socket, head) => void app.getUpgradeHandler()(req, socket, head));
+// WebSockets: Next.js dev upgrades its HMR socket through the same server; otherwise only the
+// app's registered sockets (the editor's suggestion socket), from the same start-up.
+const upgradesKey = Symbol.for('flywheel.upgrades-before-next');
+server.on('upgrade', (req, socket, head) => {
+  if (values.dev) return void app.getUpgradeHandler()(req, socket, head);
+  forwardPeer(req);
+  const listener = globalThis[upgradesKey]?.get(req.url?.split('?')[0]);
+  if (listener) listener(req, socket, head);
+  else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+});
 server.listen(port, () => console.log(`  ▲ Next.js ready on port ${port}`));
 
 for (const signal of ['SIGINT', 'SIGTERM'])

@@ -11,7 +11,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { Db } from '~/server/db';
 import { db } from '~/server/db';
+import {
+  SOCKET_PATH,
+  suggestionsSocket,
+  type UpgradeListener,
+} from '~/features/suggestions/server/suggestions-socket';
 import { createPublicApi } from './public-api';
+import { createRequestContext } from './request-context';
 
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -35,7 +41,17 @@ export function routesBeforeNext(getDb: () => Db): Map<string, NodeListener> {
   return new Map(ROUTES_BEFORE_NEXT.map((route) => [route, listener]));
 }
 
-/** At start-up: hands the table to serve-next.mjs, which runs in this same process. */
+/** The key serve-next.mjs reads for upgrades: a Map from path to an upgrade listener. */
+export const UPGRADES_BEFORE_NEXT_KEY = Symbol.for('flywheel.upgrades-before-next');
+
+/** The editor's suggestion socket (suggestions-socket.ts); Next.js has no WebSocket routes. */
+export function upgradesBeforeNext(getDb: () => Db): Map<string, UpgradeListener> {
+  const getUser = (headers: Headers) => createRequestContext(headers).getUser();
+  return new Map([[SOCKET_PATH, suggestionsSocket({ getDb, getUser })]]);
+}
+
+/** At start-up: hands the tables to serve-next.mjs, which runs in this same process. */
 export function serveBeforeNext(): void {
   (globalThis as Record<symbol, unknown>)[BEFORE_NEXT_KEY] = routesBeforeNext(db);
+  (globalThis as Record<symbol, unknown>)[UPGRADES_BEFORE_NEXT_KEY] = upgradesBeforeNext(db);
 }

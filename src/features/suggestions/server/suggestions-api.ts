@@ -5,6 +5,7 @@
  * POST /api/v1/suggestions/complete: one inline suggestion, the input and answer of tRPC's
  *   suggestions.complete as plain JSON. The editor's hot path: no tRPC envelope or superjson, and
  *   `npm start` answers it before Next.js's router (see composition/before-next.ts).
+ *   The same call over a WebSocket: suggestions-socket.ts (through endUserCompleter below).
  *
  * POST /api/v1/suggestions/rewrite: a rewrite streamed as server-sent events (Hono's streamSSE).
  *   data: {"type":"delta","text":"…"}                                 (zero or more)
@@ -39,12 +40,36 @@ export interface SuggestionsApiDeps {
   allowAnonymousWrite?: boolean;
 }
 
-export function suggestionsApi({
+/**
+ * One inline suggestion for an end user: the admission of tRPC's endUserProcedure (anonymous
+ * rule, session cookie, the rate limits per address, unit and user), then the service. The one
+ * path of POST /complete and of the suggestion socket.
+ */
+export function endUserCompleter({
   getDb,
   getUser,
   runtime = suggestionRuntime,
   allowAnonymousWrite,
 }: SuggestionsApiDeps) {
+  const admit = (headers: Headers, body: unknown) =>
+    // Counted before the input is validated, as on tRPC.
+    admitEndUser({
+      getUser: () => getUser(headers),
+      clientAddress: clientAddress(headers),
+      unitId: unitIdOf(body),
+      allowAnonymousWrite,
+    });
+  const complete = async (call: { headers: Headers; body: unknown; signal?: AbortSignal }) => {
+    await admit(call.headers, call.body);
+    const rt = runtime(getDb());
+    return (await completeSuggestion(rt, call.body as CompleteInput, call.signal)).response;
+  };
+  return { admit, complete };
+}
+
+export function suggestionsApi(deps: SuggestionsApiDeps) {
+  const { getDb, runtime = suggestionRuntime } = deps;
+  const completer = endUserCompleter(deps);
   const app = new Hono();
   // The inputs' own limits (10,000 characters of text) with room for JSON escapes.
   app.use(
@@ -59,26 +84,15 @@ export function suggestionsApi({
   /** The body, once the caller passes the end-user rule of tRPC's endUserProcedure. */
   const admittedBody = async (req: Request) => {
     const body = await readJsonBody(req);
-    // Counted before the input is validated, as on tRPC.
-    await admitEndUser({
-      getUser: () => getUser(req.headers),
-      clientAddress: clientAddress(req.headers),
-      unitId: unitIdOf(body),
-      allowAnonymousWrite,
-    });
+    await completer.admit(req.headers, body);
     return body;
   };
 
   app.post('/complete', async (c) => {
     const req = c.req.raw;
-    const body = await admittedBody(req);
+    const body = await readJsonBody(req);
     // The request's signal: a newer keystroke closes this request, which aborts the worker's.
-    const { response } = await completeSuggestion(
-      runtime(getDb()),
-      body as CompleteInput,
-      req.signal,
-    );
-    return c.json(response);
+    return c.json(await completer.complete({ headers: req.headers, body, signal: req.signal }));
   });
 
   app.post('/rewrite', async (c) => {
