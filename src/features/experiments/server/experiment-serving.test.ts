@@ -3,6 +3,7 @@ import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { assignArm, inHoldout } from '../assignment';
 import { actOnExperiment, createExperiment, setHoldout } from './experiments-service';
 import { ExperimentServing, armOrder } from './experiment-serving';
+import { createGuardrailJob } from './guardrail-job';
 import { experimentInput } from './testing/fixtures';
 
 describeOnEachDatabase('experiment serving', ({ db }) => {
@@ -64,6 +65,65 @@ describeOnEachDatabase('experiment serving', ({ db }) => {
     await a.stop();
     await b.stop();
     await actOnExperiment(db(), who, { id: created.id, expectedVersion: 2, action: 'kill' });
+  });
+
+  // The closed-loop demo's v2-vs-v1 never left its 50% step: the app's flush timer had ticked once
+  // with an empty queue, after which no exposure was ever written, so the job saw 0 units per arm.
+  it('writes exposures from its own timer after idle ticks, and the ramp advances on them', async () => {
+    const who = await actor();
+    const input = await experimentInput(db(), {
+      guardrails: [],
+      ramp: [
+        { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 2 },
+        { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+      ],
+    });
+    const created = await createExperiment(db(), who, input);
+    const running = await actOnExperiment(db(), who, {
+      id: created.id,
+      expectedVersion: 1,
+      action: 'start',
+    });
+    const serving = new ExperimentServing(db(), { pollMs: 100, flushMs: 20 });
+    // A first request on a feature without an experiment starts the timers; they tick idle.
+    expect(await serving.resolve(`idle-${created.id}`, 'someone')).toBeNull();
+    await new Promise((r) => setTimeout(r, 100));
+    // Then 16 writers type (three keystrokes each), as in the demo's quick mode; no manual flush.
+    const arms = armOrder(running.arms);
+    const expected = new Map<string, string>();
+    for (let round = 0; round < 3; round++) {
+      for (let w = 0; w < 16; w++) {
+        const unit = `writer-${created.id}-${w}`;
+        const choice = await serving.resolve(input.featureId, unit);
+        const index = assignArm({
+          seed: running.seed,
+          unitId: unit,
+          weights: [0.5, 0.5],
+          coverage: 0.5,
+        });
+        expect(choice?.armId ?? null).toBe(index === null ? null : arms[index]!.id);
+        if (choice) expected.set(unit, choice.armId);
+      }
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const written = async () => db().assignment.count({ where: { experimentId: created.id } });
+    const deadline = Date.now() + 3000;
+    while ((await written()) < expected.size && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    const rows = await db().assignment.findMany({ where: { experimentId: created.id } });
+    expect(rows).toHaveLength(expected.size);
+    for (const row of rows) expect(row.armId).toBe(expected.get(row.unitId));
+    const perArm = arms.map((a) => rows.filter((r) => r.armId === a.id).length);
+    expect(Math.min(...perArm)).toBeGreaterThanOrEqual(2);
+
+    const job = createGuardrailJob({ db: db(), log: () => {} });
+    const outcome = (await job.runOnce()).find((o) => o.experimentId === created.id);
+    expect(outcome?.action).toBe('advance');
+    expect((await db().experiment.findUniqueOrThrow({ where: { id: created.id } })).rampStep).toBe(
+      1,
+    );
+    await serving.stop();
+    await actOnExperiment(db(), who, { id: created.id, expectedVersion: 3, action: 'kill' });
   });
 
   it('a kill reaches a running instance within 5 s (default polling)', async () => {

@@ -162,35 +162,42 @@ export class ExperimentServing {
     if (this.queue.length >= this.batchSize) void this.flush();
   }
 
-  /** Writes the queued exposures (also called by tests and at shutdown). */
+  /**
+   * Writes the queued exposures (also called by tests and at shutdown). The run is stored before
+   * it settles: an async body that finds the queue empty finishes synchronously, so clearing
+   * `flushing` inside it (before `??=` stored it) left a settled promise there for good and every
+   * later flush wrote nothing (no exposures, so no ramp step ever had its units).
+   */
   flush(): Promise<void> {
-    this.flushing ??= (async () => {
+    if (this.flushing) return this.flushing;
+    const run = this.writeQueued().finally(() => {
+      if (this.flushing === run) this.flushing = null;
+    });
+    this.flushing = run;
+    return run;
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
       try {
-        while (this.queue.length > 0) {
-          const batch = this.queue.splice(0, this.batchSize);
-          try {
-            await this.db.$executeRawUnsafe(
-              `INSERT INTO assignment (id, "experimentId", "armId", "unitId", "configVersion")
+        await this.db.$executeRawUnsafe(
+          `INSERT INTO assignment (id, "experimentId", "armId", "unitId", "configVersion")
                SELECT gen_random_uuid()::text, e, a, u, v
                FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS t(e, a, u, v)
                ON CONFLICT ("experimentId", "unitId") DO NOTHING`,
-              batch.map((x) => x.experimentId),
-              batch.map((x) => x.armId),
-              batch.map((x) => x.unitId),
-              batch.map((x) => x.configVersion),
-            );
-          } catch (error) {
-            // Forget them so the next request of these units queues them again.
-            for (const x of batch) this.seen.delete(`${x.experimentId}\u0000${x.unitId}`);
-            this.log(`experiments: could not write ${batch.length} exposures: ${String(error)}`);
-            return;
-          }
-        }
-      } finally {
-        this.flushing = null;
+          batch.map((x) => x.experimentId),
+          batch.map((x) => x.armId),
+          batch.map((x) => x.unitId),
+          batch.map((x) => x.configVersion),
+        );
+      } catch (error) {
+        // Forget them so the next request of these units queues them again.
+        for (const x of batch) this.seen.delete(`${x.experimentId}\u0000${x.unitId}`);
+        this.log(`experiments: could not write ${batch.length} exposures: ${String(error)}`);
+        return;
       }
-    })();
-    return this.flushing;
+    }
   }
 
   /** Re-reads the live configuration if its fingerprint changed. */
@@ -286,6 +293,8 @@ export class ExperimentServing {
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.pollTimer = this.flushTimer = null;
+    // A write in progress may have ended its loop before the last exposures were queued.
+    await this.flushing;
     await this.flush();
   }
 }
