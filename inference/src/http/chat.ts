@@ -3,7 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HttpContext } from './context';
 import { badRequest } from './errors';
 import { chatLogprobs } from './logprobs';
-import { findModel, fitContext, requestAttributes, requestOptions } from './request-params';
+import {
+  findModel,
+  fitContext,
+  requestAttributes,
+  requestOptions,
+  truncatePrompt,
+} from './request-params';
 import { chatSchema, parseBody } from './schemas';
 import { serve } from './serve';
 
@@ -33,10 +39,14 @@ export async function handleChat(
       'messages',
     );
   }
-  const prompt = served.tokenizer.encode(rendered, false);
+  const requested = params.max_completion_tokens ?? params.max_tokens;
+  const prompt = truncatePrompt(served, served.tokenizer.encode(rendered, false), {
+    truncate: params.truncate_prompt_tokens,
+    maxTokens: requested,
+  });
   const maxTokens = fitContext(served, {
     promptLength: prompt.length,
-    maxTokens: params.max_completion_tokens ?? params.max_tokens,
+    maxTokens: requested,
     fallback: served.version.config.contextLength,
   });
   const wantLogprobs = params.logprobs === true;

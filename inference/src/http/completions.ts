@@ -14,7 +14,13 @@ import {
   type ScoredToken,
   type TokenNaming,
 } from './logprobs';
-import { findModel, fitContext, requestAttributes, requestOptions } from './request-params';
+import {
+  findModel,
+  fitContext,
+  requestAttributes,
+  requestOptions,
+  truncatePrompt,
+} from './request-params';
 import { completionSchema, parseBody, type CompletionBody } from './schemas';
 import { serve } from './serve';
 
@@ -73,7 +79,14 @@ export async function handleCompletions(
       'max_tokens',
     );
   }
-  const prompts = promptsOf(served, params.prompt);
+  // A truncated prompt is what the model sees, so echo and usage show that (as vLLM's do).
+  const prompts = promptsOf(served, params.prompt).map((p) => {
+    const ids = truncatePrompt(served, p.ids, {
+      truncate: params.truncate_prompt_tokens,
+      maxTokens: params.max_tokens,
+    });
+    return ids === p.ids ? p : { ids, echo: served.tokenizer.decode(ids, true) };
+  });
   const n = params.n ?? 1;
   const jobs: PromptJob[] = prompts.map((p, i) => ({
     prompt: p.ids,

@@ -120,6 +120,44 @@ function stopsOf(body: CommonParams): string[] {
       : body.stop;
 }
 
+/**
+ * `truncate_prompt_tokens` (as vLLM's completions and chat): k ≥ 1 keeps the prompt's last k
+ * tokens; -1 keeps as many last tokens as fit the context with room for max_tokens (16 when it
+ * is not given). We follow vLLM's newer semantics (vllm/renderers/params.py, TokenizeParams):
+ * -1 maps to max_input_tokens = context − max_tokens, and k over that is a 400, not a silent
+ * clamp. Truncation is from the left: a completion continues the prompt's end.
+ */
+export function truncatePrompt(
+  served: ServedModel,
+  ids: number[],
+  t: { truncate: number | null | undefined; maxTokens: number | null | undefined },
+): number[] {
+  const { truncate, maxTokens } = t;
+  if (truncate === null || truncate === undefined) return ids;
+  const context = served.version.config.contextLength;
+  const room = maxTokens ?? Math.min(16, context - 1);
+  // max_tokens over the context: fitContext says so with its own message.
+  if (room > context) return ids;
+  const budget = context - room;
+  if (budget < 1) {
+    throw badRequest(
+      `max_tokens is ${room}, which leaves no room for the prompt in this model's context of ${context} tokens.`,
+      'max_tokens',
+      'context_length_exceeded',
+    );
+  }
+  if (truncate > budget) {
+    throw badRequest(
+      `truncate_prompt_tokens is ${truncate}, but this model's context of ${context} tokens ` +
+        `less max_tokens ${room} leaves room for ${budget} prompt tokens; ask for at most ${budget}, or -1.`,
+      'truncate_prompt_tokens',
+      'context_length_exceeded',
+    );
+  }
+  const keep = truncate === -1 ? budget : truncate;
+  return ids.length > keep ? ids.slice(-keep) : ids;
+}
+
 /** Checks a prompt against the context; returns max_tokens clamped to the room left. */
 export function fitContext(
   served: ServedModel,

@@ -32,6 +32,16 @@ const common = {
   ignore_eos: z.boolean().nullish(),
   /** Extension (as vLLM): a stop sequence ends the text but stays in it. */
   include_stop_str_in_output: z.boolean().nullish(),
+  /**
+   * Extension (as vLLM): keep only the prompt's last k tokens; -1 keeps as many as fit the
+   * context with room for max_tokens (see truncatePrompt in request-params.ts).
+   */
+  truncate_prompt_tokens: z
+    .number()
+    .int()
+    .min(-1)
+    .refine((k) => k !== 0, 'must be -1 (as many as fit) or at least 1')
+    .nullish(),
 };
 
 /** Prompts one completions request may carry (one choice each, times `n`). */

@@ -22,6 +22,11 @@ export interface BackendCallParams {
    * follows. Only for backends known to honour it (see stop-probe.ts).
    */
   keepStops?: boolean;
+  /**
+   * Ask the backend to keep the prompt's last tokens that fit its context (vLLM's
+   * `truncate_prompt_tokens: -1`) rather than refuse a prompt that is too long.
+   */
+  truncatePrompt?: boolean;
   temperature: number;
   seed: number;
   /** Speculative draft for the worker (OpenAI Predicted Outputs); the selection for a rewrite. */
@@ -136,6 +141,7 @@ export async function callBackend(
     const body: OpenAI.CompletionCreateParamsStreaming & {
       prediction?: unknown;
       include_stop_str_in_output?: boolean;
+      truncate_prompt_tokens?: number;
     } = {
       model: params.model,
       prompt: params.prompt,
@@ -148,6 +154,7 @@ export async function callBackend(
       // Not in the client's types for completions (it is for chat), but sent as given.
       ...(params.prediction ? { prediction: { type: 'content', content: params.prediction } } : {}),
       ...(params.keepStops ? { include_stop_str_in_output: true } : {}),
+      ...(params.truncatePrompt ? { truncate_prompt_tokens: -1 } : {}),
     };
     const stream = await backend.client.completions.create(body, {
       signal: http.signal,

@@ -274,6 +274,9 @@ export class Gateway {
           maxTokens: req.maxTokens,
           stop: stopsFor(feature, keepStops),
           keepStops,
+          // A long text before the cursor keeps its most recent tokens instead of failing on
+          // every model. Not for a rewrite: a cut selection would be rewritten only in part.
+          truncatePrompt: feature.task === 'completion',
           temperature: feature.temperature,
           seed: req.seed,
           prediction: req.prediction,

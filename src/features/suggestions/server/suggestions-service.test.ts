@@ -14,6 +14,7 @@ import { BackendPool } from './backend-pool';
 import { seedFor } from './generation-store';
 import { suggestionsApi } from './suggestions-api';
 import { completeSuggestion, rewriteSuggestion } from './suggestions-service';
+import { FEATURES, renderPrompt } from './feature-registry';
 import { createSuggestionRuntime, type SuggestionRuntime } from './suggestions-runtime';
 
 let worker: WorkerProcess;
@@ -115,6 +116,54 @@ describeOnEachDatabase('suggestions', ({ db }) => {
       expect(row.completionTokens, textBefore).toBeGreaterThan(0);
     }
     expect(modelAnswers).toBeGreaterThan(0);
+  });
+
+  it('answers a 2,000-character prefix over the context from the primary model, with its last tokens', async () => {
+    // Prose, then a list of hex ids (≈ 1 token a character) just before the cursor: the
+    // 600 characters the feature sends are over the demo models' 256-token context.
+    const ids = Array.from({ length: 90 }, (_, i) => ((i * 2654435761) >>> 0).toString(16));
+    const tail = `Order ids: ${ids.join(', ')}. Thank you for`;
+    const textBefore =
+      `${'We shipped the release last week and it went well. '.repeat(40)}${tail}`.slice(-2000);
+    expect(textBefore).toHaveLength(2000);
+    const feature = FEATURES['inline-completion'];
+    // Sent as it is, the prompt is refused: without truncation this request had no suggestion.
+    const whole = await fetch(`${worker.baseUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'flywheel-teacher/1',
+        prompt: renderPrompt(feature, { textBefore }),
+        max_tokens: feature.maxTokens,
+      }),
+    });
+    expect(whole.status).toBe(400);
+    expect(await whole.text()).toContain('context_length_exceeded');
+
+    const { response, persisted } = await completeSuggestion(rt, {
+      featureId: 'inline-completion',
+      unitId: 'u-long',
+      textBefore,
+    });
+    expect(response).toMatchObject({ tier: 'primary', modelVersion: 'flywheel-teacher/1' });
+    expect(response.text.length).toBeGreaterThan(0);
+    await persisted;
+    const row = await db().generation.findUniqueOrThrow({ where: { id: response.generationId! } });
+    // The worker kept the last tokens that fit the 256-token context with room for max_tokens.
+    expect(row.promptTokens).toBe(256 - feature.maxTokens);
+  });
+
+  it('still refuses a rewrite whose prompt is over the context (no truncation)', async () => {
+    const { response, persisted } = await rewriteSuggestion(rt, {
+      featureId: 'rewrite',
+      unitId: 'u-r-long',
+      selection: Array.from({ length: 400 }, (_, i) => ((i * 40503) >>> 0).toString(16)).join(' '),
+      instruction: 'shorter',
+    });
+    expect(response).toMatchObject({ tier: 'none', text: '' });
+    await persisted;
+    const row = await db().generation.findUniqueOrThrow({ where: { id: response.generationId! } });
+    expect(row.error).toContain('maximum context length is 256 tokens');
   });
 
   it('stores an abandoned request as aborted, with no outbox copy', async () => {
