@@ -39,8 +39,15 @@ test('an editor creates, starts, ramps and kills an experiment in the console', 
   await expect(page.getByTestId('experiment-status')).toHaveText('running');
   const ramp = page.getByRole('list', { name: 'Ramp' }).locator('li');
   await expect(ramp.nth(0)).toHaveClass(/bg-indigo-600/);
+  // The page says why the step has not moved, from the guardrail job's first check (≤ 10 s).
+  const rampState = page.getByTestId('ramp-state');
+  await expect(rampState).toContainText('Ramp step 1 of 3');
+  await expect(rampState).toContainText(/step 1 (has run 0 of \d+ minutes|waits for)/, {
+    timeout: 30_000,
+  });
   await page.getByRole('button', { name: 'Ramp up' }).click();
   await expect(ramp.nth(1)).toHaveClass(/bg-indigo-600/);
+  await expect(rampState).toContainText('Ramp step 2 of 3');
   await page.getByRole('button', { name: 'Kill (all traffic to default)' }).click();
   await expect(page.getByTestId('experiment-status')).toHaveText('rolled back');
   await expect(page.getByTestId('status-reason')).toContainText('Killed');

@@ -122,10 +122,10 @@ const MODE: LoopMode & {
       evalSample: 200,
       badS: 120,
       experimentS: 300,
-      // The job advances a step only once every guardrail has its minimum sample: with 40
-      // writers, 50% coverage puts about 10 in each arm (the hash may give one arm fewer: at 30%
-      // seed 1 gave 3 and 6, and a minimum of 4 kept the ramp at its first step), so a minimum
-      // of 3 units lets it advance after a minute.
+      // The job advances a step once it has lasted its minutes, each arm has its exposed units
+      // and every guardrail its minimum sample: with 40 writers, 50% coverage puts about 10 in
+      // each arm, so it advances after a minute. (Runs before 7dac892 never advanced: no
+      // exposure was written after the app's first idle flush tick, so every arm had 0.)
       ramp: [
         { coverage: 0.5, minDurationMinutes: 1, minUnitsPerArm: 3 },
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },

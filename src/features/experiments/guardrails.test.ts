@@ -294,7 +294,23 @@ describe('ramp decisions', () => {
     const small = [arm('c', true, 150), arm('t', false, 150)];
     expect(
       evaluateExperiment({ ...base, arms: small, now: new Date('2026-01-01T01:00:00Z') }).decision,
-    ).toMatchObject({ kind: 'continue', note: expect.stringContaining('200 units per arm') });
+    ).toMatchObject({
+      kind: 'continue',
+      note: 'step 1 waits for 200 exposed units per arm (c: 150, t: 150)',
+    });
+    // Enough exposed units, but a guardrail short of its sample (no shown suggestions in "t").
+    const unshown = arm('t', false, 300);
+    unshown.metrics.acceptance_rate = moments(0.3, 1);
+    expect(
+      evaluateExperiment({
+        ...base,
+        arms: [arm('c', true, 300), unshown],
+        now: new Date('2026-01-01T01:00:00Z'),
+      }).decision,
+    ).toEqual({
+      kind: 'continue',
+      note: 'step 1 waits for guardrails without their minimum sample: Acceptance rate (drop) of "t" (n 300 / 1 of 100)',
+    });
     // Paused or at the last step: no move.
     expect(
       evaluateExperiment({ ...base, status: 'paused', arms, now: new Date('2026-01-01T01:00:00Z') })

@@ -136,19 +136,32 @@ export function evaluateExperiment(input: EvaluationInput): Evaluation {
       srm,
     };
   const smallest = Math.min(...input.arms.map((a) => a.exposures));
+  const here = `step ${input.rampStep + 1}`;
+  // The notes name what is counted and where each arm stands: the console shows them as the reason.
   if (smallest < step.minUnitsPerArm)
     return {
       decision: {
         kind: 'continue',
-        note: `waiting for ${step.minUnitsPerArm} units per arm (smallest arm has ${smallest})`,
+        note: `${here} waits for ${step.minUnitsPerArm} exposed units per arm (${input.arms
+          .map((a) => `${a.name}: ${a.exposures}`)
+          .join(', ')})`,
       },
       checks,
       srm,
     };
   // Every guardrail must have been tested (none still waiting for its sample) before ramping up.
-  if (checks.some((c) => c.status === 'waiting'))
+  const waiting = checks.filter((c) => c.status === 'waiting');
+  if (waiting.length > 0)
     return {
-      decision: { kind: 'continue', note: 'guardrails are waiting for their minimum sample' },
+      decision: {
+        kind: 'continue',
+        note: `${here} waits for guardrails without their minimum sample: ${waiting
+          .map((c) => {
+            const min = input.guardrails.find((g) => g.metric === c.metric)?.minUnits;
+            return `${GUARDRAIL_INFO[c.metric].label} of "${c.arm}" (n ${c.nControl} / ${c.nTreatment} of ${min})`;
+          })
+          .join('; ')}`,
+      },
       checks,
       srm,
     };

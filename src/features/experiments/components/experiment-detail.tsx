@@ -7,6 +7,7 @@ import { useTRPC } from '~/trpc/client';
 import { GUARDRAIL_INFO, type ExperimentAction } from '../config';
 import type { GuardrailCheck } from '../guardrails';
 import { StatusBadge } from './experiments-panel';
+import { RampState, type CheckedArm } from './ramp-state';
 
 const pct = (x: number | null | undefined, digits = 1) =>
   x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`;
@@ -69,6 +70,7 @@ export function ExperimentDetail({ id, role }: { id: string; role: Role }) {
   const lastCheck = e.lastCheck as {
     checks?: GuardrailCheck[];
     decision?: { kind: string; note?: string };
+    arms?: CheckedArm[];
   } | null;
   const treatments = e.arms.filter((a) => !a.isControl);
 
@@ -107,6 +109,14 @@ export function ExperimentDetail({ id, role }: { id: string; role: Role }) {
             </li>
           ))}
         </ol>
+        <RampState
+          status={e.status}
+          rampStep={e.rampStep}
+          steps={e.ramp.length}
+          arms={e.arms}
+          decision={lastCheck?.decision}
+          checked={lastCheck?.arms}
+        />
         <p className="text-slate-600">
           Arms:{' '}
           {e.arms
