@@ -20,6 +20,11 @@ export interface Backend {
   lastListedAt: number | null;
   /** Whether it keeps matched stop strings when asked (stop-probe.ts); null until probed. */
   keepsStopStrings: boolean | null;
+  /**
+   * Whether it takes vLLM's `truncate_prompt_tokens` (the worker and vLLM do). Assumed until it
+   * rejects a request naming the field (OpenAI answers 400 to unknown arguments); then never sent.
+   */
+  takesPromptTruncation: boolean;
   probe: { running: boolean; retryAt: number };
 }
 
@@ -57,6 +62,7 @@ export class BackendPool {
       models: null,
       lastListedAt: null,
       keepsStopStrings: null,
+      takesPromptTruncation: true,
       probe: { running: false, retryAt: 0 },
     }));
   }

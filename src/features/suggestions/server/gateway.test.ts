@@ -283,6 +283,57 @@ describe('token counts of a completion that ends at a sentence end', () => {
   });
 });
 
+describe('a backend that rejects truncate_prompt_tokens', () => {
+  it('gets later requests without it, after one request moved on', async () => {
+    // Answers as OpenAI does to an argument it does not know; otherwise streams " sunny".
+    const bodies: Record<string, unknown>[] = [];
+    const strict = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as Record<string, unknown>;
+        bodies.push(body);
+        if ('truncate_prompt_tokens' in body) {
+          res.writeHead(400, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              error: {
+                message: 'Unrecognized request argument supplied: truncate_prompt_tokens',
+                type: 'invalid_request_error',
+                param: null,
+                code: null,
+              },
+            }),
+          );
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = (text: string, finish: string | null) =>
+          `data: ${JSON.stringify({ id: 'c', object: 'text_completion', created: 0, model: 'm', choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] })}\n\n`;
+        res.end(`${chunk(' sunny', null)}${chunk('', 'length')}data: [DONE]\n\n`);
+      });
+    });
+    await new Promise<void>((r) => strict.listen(0, '127.0.0.1', r));
+    try {
+      const p = pool([`http://127.0.0.1:${(strict.address() as AddressInfo).port}`]);
+      const gateway = new Gateway(p, catalog);
+      const f = feature({ stopAtSentenceEnd: false });
+      const first = await gateway.suggest(request(f));
+      expect(first.tier).not.toBe('primary');
+      expect(p.backends[0]!.takesPromptTruncation).toBe(false);
+      const second = await gateway.suggest(request(f));
+      expect(second).toMatchObject({ tier: 'primary', text: ' sunny' });
+      expect(bodies[0]).toHaveProperty('truncate_prompt_tokens', -1);
+      expect(bodies.at(-1)).not.toHaveProperty('truncate_prompt_tokens');
+      // A rejection is not the backend's fault: its circuit stays closed.
+      expect(p.backends[0]!.breaker.snapshot().state).toBe('closed');
+    } finally {
+      strict.closeAllConnections();
+      await new Promise((r) => strict.close(r));
+    }
+  });
+});
+
 describe('gateway against the real worker', () => {
   it('answers from the primary model, with usage, TTFT and a trace id', async () => {
     const gateway = new Gateway(pool([worker.baseUrl]), catalog);

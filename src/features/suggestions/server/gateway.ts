@@ -263,6 +263,9 @@ export class Gateway {
     // Sentence ends as stops only where the backend is known to keep them (else it would drop
     // the punctuation): elsewhere the stream is cut here and read on for its usage.
     const keepStops = feature.stopAtSentenceEnd && backend.keepsStopStrings === true;
+    // A long text before the cursor keeps its most recent tokens instead of failing on every
+    // model. Not for a rewrite: a cut selection would be rewritten only in part.
+    const truncatePrompt = feature.task === 'completion' && backend.takesPromptTruncation;
     const t = performance.now();
     let first = true;
     try {
@@ -274,9 +277,7 @@ export class Gateway {
           maxTokens: req.maxTokens,
           stop: stopsFor(feature, keepStops),
           keepStops,
-          // A long text before the cursor keeps its most recent tokens instead of failing on
-          // every model. Not for a rewrite: a cut selection would be rewritten only in part.
-          truncatePrompt: feature.task === 'completion',
+          truncatePrompt,
           temperature: feature.temperature,
           seed: req.seed,
           prediction: req.prediction,
@@ -314,6 +315,14 @@ export class Gateway {
     } catch (error) {
       const failure =
         error instanceof BackendCallError ? error : new BackendCallError('error', String(error));
+      // A backend that does not know the field (a hosted API): this request goes to the next
+      // backend or tier, later ones to this backend go without it.
+      if (
+        truncatePrompt &&
+        failure.kind === 'rejected' &&
+        /truncate_prompt_tokens/.test(failure.message)
+      )
+        backend.takesPromptTruncation = false;
       if (failure.countsAsFailure) backend.breaker.onFailure(failure.message);
       else backend.breaker.onNeutral();
       ctx.attempts.push({
