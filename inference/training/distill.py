@@ -185,7 +185,9 @@ def main():
         print(f"resumed at step {first_step}", flush=True)
 
     def teach(prompt, seed):
-        return teacher.sample(prompt, args.max_new_tokens, args.temperature, seed)
+        # The prompt's tail that leaves room for the continuation in the student's context.
+        room = student.cfg.n_positions - args.max_new_tokens
+        return teacher.sample(prompt, args.max_new_tokens, args.temperature, seed, max_prompt_tokens=room)
 
     def on_policy(prompt, seed):
         prompt_ids = fit_prompt(student, teacher.tokenizer.encode(prompt, add_special_tokens=False).ids, args.max_new_tokens)

@@ -150,7 +150,14 @@ class TeacherClient:
             out.topk_logprobs.append(lps[:width])
         return out
 
-    def sample(self, prompt, max_tokens=32, temperature=1.0, seed=0):
+    def sample(self, prompt, max_tokens=32, temperature=1.0, seed=0, max_prompt_tokens=None):
+        """The teacher's continuation of `prompt`. A prompt longer than `max_prompt_tokens` keeps
+        its last tokens and is sent as those ids (the student sees the same tail; a long one would
+        be refused over the context); shorter prompts go as text, so recorded answers still match."""
+        prompt_ids = self.tokenizer.encode(prompt, add_special_tokens=False).ids
+        if max_prompt_tokens is not None and len(prompt_ids) > max_prompt_tokens:
+            prompt_ids = prompt_ids[-max(1, max_prompt_tokens):]
+            prompt = prompt_ids
         body = {
             "model": self.model,
             "prompt": prompt,
@@ -162,7 +169,7 @@ class TeacherClient:
         choice = self._post(body)["choices"][0]
         logprobs = choice.get("logprobs") or {}
         out = TeacherSample(
-            prompt_ids=self.tokenizer.encode(prompt, add_special_tokens=False).ids,
+            prompt_ids=prompt_ids,
             ids=[],
             topk_ids=[],
             topk_logprobs=[],

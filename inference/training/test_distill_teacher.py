@@ -81,6 +81,21 @@ class TeacherClientTest(unittest.TestCase):
         self.assertEqual(FakeTeacher.requests[-1]["logprobs"], 3)
         self.assertEqual(FakeTeacher.requests[-1]["seed"], 7)
 
+    def test_a_prompt_over_the_room_is_sent_as_its_last_ids(self):
+        client = self.client()
+        FakeTeacher.status = 200
+        FakeTeacher.answer = {"choices": [{"text": "", "finish_reason": "stop", "logprobs": {}}]}
+        long = " ".join(f"word{i}" for i in range(200))
+        ids = client.tokenizer.encode(long, add_special_tokens=False).ids
+        self.assertGreater(len(ids), 40)
+        sample = client.sample(long, max_tokens=4, seed=1, max_prompt_tokens=40)
+        self.assertEqual(FakeTeacher.requests[-1]["prompt"], ids[-40:])
+        self.assertEqual(sample.prompt_ids, ids[-40:])
+        # One that fits goes as text, as before (its recorded answers keep matching).
+        short = client.sample("Thanks for", max_tokens=4, seed=1, max_prompt_tokens=40)
+        self.assertEqual(FakeTeacher.requests[-1]["prompt"], "Thanks for")
+        self.assertEqual(short.prompt_ids, client.tokenizer.encode("Thanks for", add_special_tokens=False).ids)
+
     def test_scores_given_ids_with_echo_and_adds_the_scored_token(self):
         client = self.client()
         prompt = client.tokenizer.encode("Thanks for", add_special_tokens=False).ids
