@@ -12,7 +12,6 @@
 //   a stand-in for the demo's dataset to train candidates on. --worker-url: a worker that already
 //   serves every --model (else one is started on copies of the folders).
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +25,7 @@ import {
   type DocumentTally,
 } from '../src/features/simulation/offline-harness';
 import { documentHalves } from '../src/features/simulation/population';
+import { freePort } from '../src/server/db/ports';
 import { startService, stopService } from './processes';
 
 const { values: args } = parseArgs({
@@ -58,17 +58,6 @@ if (!['later', 'first', 'all'].includes(args.half)) {
 const feature = FEATURES['inline-completion'];
 const latencyMs = Number(args['latency-ms']);
 const concurrency = Number(args.concurrency);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A worker serving the given folders (copied into a repository of their own). */
 async function startWorker() {

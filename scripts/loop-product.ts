@@ -8,26 +8,15 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { cp } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { applyMigrations } from '../src/server/db/migrations';
 import { openDatabase } from '../src/server/db/open-database';
+import { freePort } from '../src/server/db/ports';
 import { childEnvironment, loadServerEnv } from '../src/server/env';
 import { buildIfStale } from './build-if-stale';
 import { stopService } from './processes';
 
 const root = path.resolve(import.meta.dirname, '..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Product {
   appUrl: string;
