@@ -59,24 +59,29 @@ test('an editor creates, starts, ramps and kills an experiment in the console', 
 test("an editor changes a feature's default version, which says who set it", async ({ page }) => {
   await signIn(page, e2eAdmin.email, e2eAdmin.password);
   await page.goto('/console/experiments');
-  const select = page.getByLabel('rewrite default version');
+  // Exact names: the dashboards spec seeds features such as 'seed-rewrite' on the same app.
+  const select = page.getByLabel('rewrite default version', { exact: true });
   // The mirror of the features points it at the chain's first model once the worker is listed.
   await expect(select.locator('option:checked')).toHaveText(/flywheel-teacher\/1/, {
     timeout: 60_000,
   });
-  const row = page.getByTestId('feature-row').filter({ hasText: 'rewrite' });
+  const row = page
+    .getByTestId('feature-row')
+    .filter({ has: page.getByText('rewrite', { exact: true }) });
   const option = async (label: string) =>
     (await select.locator('option').filter({ hasText: label }).getAttribute('value')) ?? '';
   await select.selectOption(await option('flywheel-student/1'));
   await expect(select.locator('option:checked')).toHaveText(/flywheel-student\/1/);
   await expect(row.getByTestId('default-change')).toContainText(`set by ${e2eAdmin.email}`);
   await page.reload();
-  await expect(page.getByLabel('rewrite default version').locator('option:checked')).toHaveText(
-    /flywheel-student\/1/,
-  );
+  await expect(
+    page.getByLabel('rewrite default version', { exact: true }).locator('option:checked'),
+  ).toHaveText(/flywheel-student\/1/);
   // Back as it was, for the specs after this one.
-  await page.getByLabel('rewrite default version').selectOption(await option('flywheel-teacher/1'));
-  await expect(page.getByLabel('rewrite default version').locator('option:checked')).toHaveText(
-    /flywheel-teacher\/1/,
-  );
+  await page
+    .getByLabel('rewrite default version', { exact: true })
+    .selectOption(await option('flywheel-teacher/1'));
+  await expect(
+    page.getByLabel('rewrite default version', { exact: true }).locator('option:checked'),
+  ).toHaveText(/flywheel-teacher\/1/);
 });
