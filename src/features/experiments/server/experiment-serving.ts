@@ -82,6 +82,7 @@ export class ExperimentServing {
   private snapshot: Snapshot | null = null;
   private fingerprint = '';
   private loading: Promise<void> | null = null;
+  private reloadAfter: Promise<void> | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private seen = new Set<string>();
@@ -200,10 +201,26 @@ export class ExperimentServing {
     }
   }
 
-  /** Re-reads the live configuration if its fingerprint changed. */
+  /**
+   * Re-reads the live configuration if its fingerprint changed. A read already under way may have
+   * started before the caller's write (a poll tick), so the caller then waits for one more read
+   * after it, shared by everyone who asks meanwhile: what it sees is at least as new as its call.
+   */
   refresh(): Promise<void> {
-    this.loading ??= this.load().finally(() => (this.loading = null));
-    return this.loading;
+    if (!this.loading) {
+      const loading = this.load().finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
+      this.loading = loading;
+      return loading;
+    }
+    this.reloadAfter ??= this.loading
+      .catch(() => undefined)
+      .then(() => {
+        this.reloadAfter = null;
+        return this.refresh();
+      });
+    return this.reloadAfter;
   }
 
   private async load(): Promise<void> {
