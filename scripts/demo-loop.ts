@@ -183,7 +183,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const)
     void (product?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 try {
-  const texts = await loadHeldoutTexts();
+  const texts = await loadHeldoutTexts(process.env.FLYWHEEL_PYTHON);
   log(
     `Texts: ${texts.documents.length} held-out documents (${texts.chars} chars) from ${texts.source}`,
   );

@@ -146,7 +146,7 @@ async function pool<T, R>(items: readonly T[], size: number, work: (item: T) => 
   return out;
 }
 
-const texts = await loadHeldoutTexts();
+const texts = await loadHeldoutTexts(process.env.FLYWHEEL_PYTHON);
 const halves = documentHalves(texts.documents, args.seed);
 let documents =
   args.half === 'later' ? halves.later : args.half === 'first' ? halves.first : texts.documents;

@@ -41,9 +41,8 @@ docs, _ = corpus.load_documents()
 json.dump([{"id": d.id, "text": d.text} for d in docs if d.split == "heldout"], out)
 `;
 
-export async function loadHeldoutTexts(
-  python = process.env.FLYWHEEL_PYTHON ?? '/usr/bin/python3',
-): Promise<HeldoutTexts> {
+/** `python` runs the training scripts' loader (the CLIs pass FLYWHEEL_PYTHON when it is set). */
+export async function loadHeldoutTexts(python = '/usr/bin/python3'): Promise<HeldoutTexts> {
   const manifest = JSON.parse(
     await readFile(path.join(TRAINING, 'heldout.json'), 'utf8'),
   ) as HeldoutManifest;
