@@ -6,18 +6,9 @@ import { contextFor, createCallerFactory, type SessionUser } from '~/server/trpc
 import { toPublicError } from '~/server/errors';
 import { experimentsRouter } from './experiments-router';
 import { StaleVersionError } from './experiments-service';
-import { experimentInput, makeFeature, makeVersions } from './testing/fixtures';
+import { experimentInput, makeFeature, makeVersions, statusOf } from './testing/fixtures';
 
 const callerFor = createCallerFactory(experimentsRouter);
-
-async function statusOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 200;
-  } catch (error) {
-    return toPublicError(error).status;
-  }
-}
 
 describeOnEachDatabase('experiments service', ({ db }) => {
   const as = async (role: 'viewer' | 'editor' | 'admin') => {

@@ -3,7 +3,6 @@
 import { expect, it } from 'vitest';
 import { createPublicApi } from '~/composition/public-api';
 import { createApiKey } from '~/features/settings/server/api-key-service';
-import { toPublicError } from '~/server/errors';
 import { contextFor, createCallerFactory, type SessionUser } from '~/server/trpc';
 import { describeOnEachDatabase, makeUser } from '~/test/databases';
 import { syncFeatures } from '~/features/suggestions/server/feature-sync';
@@ -18,18 +17,9 @@ import {
   setDefaultVersion,
   setHoldout,
 } from './experiments-service';
-import { experimentInput, makeFeature, makeVersions } from './testing/fixtures';
+import { experimentInput, makeFeature, makeVersions, statusOf } from './testing/fixtures';
 
 const callerFor = createCallerFactory(experimentsRouter);
-
-async function statusOf(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise;
-    return 200;
-  } catch (error) {
-    return toPublicError(error).status;
-  }
-}
 
 describeOnEachDatabase('feature default versions', ({ db }) => {
   const editor = async () => ({

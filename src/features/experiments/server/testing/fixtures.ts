@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '~/server/db';
+import { toPublicError } from '~/server/errors';
 import type { CreateExperimentInput, RampStep } from '../../config';
 
 export async function makeFeature(db: Db): Promise<string> {
@@ -53,4 +54,14 @@ export async function experimentInput(
     ramp: QUICK_RAMP,
     ...overrides,
   };
+}
+
+/** The HTTP status a call ends with: 200, or the one its error maps to. */
+export async function statusOf(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise;
+    return 200;
+  } catch (error) {
+    return toPublicError(error).status;
+  }
 }
