@@ -30,7 +30,7 @@ import {
   offlineEval,
 } from '../src/features/simulation/loop-run-model';
 import { waitForModel } from '../src/features/simulation/loop-steps';
-import { deal, documentHalves, makePopulation } from '../src/features/simulation/population';
+import { documentHalves, makePopulation, rotations } from '../src/features/simulation/population';
 import { createApiKey, ProductApi, signIn } from '../src/features/simulation/product-api';
 import { httpTransport } from '../src/features/simulation/transport';
 import { startProduct, type Product } from './loop-product';
@@ -92,7 +92,10 @@ const MODE: LoopMode & {
       },
       evalSample: 20,
       badS: 100,
-      experimentS: 40,
+      // The ramp advances once control has 200 suggestions (its p95 is then the latency
+      // guardrail's threshold): 3 texts per writer get there at 50% coverage.
+      experimentTexts: [3, 2],
+      experimentS: 90,
       // The job advances only once every guardrail has its minimum sample (2 units per arm):
       // 16 writers at 50% coverage put about 4 in each arm, so the ramp moves within seconds.
       ramp: [
@@ -121,7 +124,10 @@ const MODE: LoopMode & {
       },
       evalSample: 200,
       badS: 120,
-      experimentS: 300,
+      // Each writer writes 3 texts at the first ramp step and 15 more at the second (about
+      // 20,000 suggestion requests, 5 minutes here); 12 minutes only guard a stuck run.
+      experimentTexts: [3, 15],
+      experimentS: 720,
       // The job advances a step once it has lasted its minutes, each arm has its exposed units
       // and every guardrail its minimum sample: with 40 writers, 50% coverage puts about 10 in
       // each arm, so it advances after a minute. (Runs before 7dac892 never advanced: no
@@ -225,21 +231,25 @@ try {
     args.phase5 === 'new' ? halves.later : halves.first,
   ];
   const transport = httpTransport({ baseUrl: p.appUrl });
-  const writers = makePopulation({
-    seed,
-    writers: writerCount,
-    documents: firstTexts,
-    transport,
-    featureId: 'inline-completion',
-    captureText: true,
-    unitPrefix: 'loop',
-    maxInFlight: MODE.maxInFlight,
-    params: behaviour,
-  });
+  const population = (unitPrefix: string, writerPrefix: string, documents: typeof firstTexts) =>
+    makePopulation({
+      seed,
+      writers: writerCount,
+      documents,
+      transport,
+      featureId: 'inline-completion',
+      captureText: true,
+      unitPrefix,
+      writerPrefix,
+      maxInFlight: MODE.maxInFlight,
+      params: behaviour,
+    });
+  const writers = population('loop', 'w', firstTexts);
 
   const ctx: LoopContext = {
     api,
     writers,
+    bystanders: population('loop-bystander', 'b', laterTexts),
     seed,
     mode: MODE,
     log,
@@ -304,9 +314,7 @@ try {
     baselineOnV1(ctx, v1),
   );
   // A dataset version may only include rows older than the datasets' settle time; the
-  // planted bad candidate runs meanwhile, with writers on their later texts.
-  const later = deal(laterTexts, seed, writerCount);
-  writers.forEach((w, i) => w.writeNext(later[i]!));
+  // planted bad candidate meets other people meanwhile (the bystanders).
   await step('1b. Meanwhile: a planted bad candidate (v1 on an endpoint that is down)', () =>
     plantedBadCandidate(ctx, v1),
   );
@@ -334,6 +342,9 @@ try {
       models: ['flywheel-student/1', `flywheel-student/${v2.row.version}`],
     }),
   );
+  // The writers go on to the later texts, each all of them from their own place in one order.
+  const later = rotations(laterTexts, seed, writerCount);
+  writers.forEach((w, i) => w.writeNext(later[i]!));
   const ramp = await step(
     '5. v2 against v1, ramped up to 50% of writers under guardrails; writers keep writing',
     () => rampV2(ctx, { v1, v2: v2.row, dataset: datasetRef }),

@@ -28,6 +28,11 @@ export interface LoopMode {
   baselineTexts: number | 'share';
   baselineS: number;
   badS: number;
+  /**
+   * Step 5's texts per writer, one entry per ramp step (the next part starts once the guardrail
+   * job has advanced the ramp); experimentS only guards it.
+   */
+  experimentTexts: number[];
   experimentS: number;
   evalSample: number;
   /** distill.py's recipe (see inference/training/distill.py and the README's closed-loop figures). */
@@ -49,6 +54,11 @@ export interface LoopMode {
 export interface LoopContext {
   api: ProductApi;
   writers: Writer[];
+  /**
+   * Other people (their own units), who meet the planted bad candidate while the dataset settles:
+   * the writers' own place in their texts is then the same at step 5 in every run.
+   */
+  bystanders: Writer[];
   seed: string;
   mode: LoopMode;
   log: (line: string) => void;
@@ -178,7 +188,7 @@ export async function plantedBadCandidate(
     ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     guardrails: guardrails(ctx.mode, 0.02),
   });
-  const { experiment } = await writeDuring(ctx.api, e.id, ctx.writers, {
+  const { experiment } = await writeDuring(ctx.api, e.id, ctx.bystanders, {
     deadline: Date.now() + ctx.mode.badS * 1000,
     log: ctx.log,
     stopWhen: (x) => x.status !== 'running',

@@ -149,6 +149,36 @@ export async function createAndStart(
 }
 
 /**
+ * Waits until the experiment has left ramp step `from` (the guardrail job advanced it) or stopped
+ * running, then until every app instance has its new configuration (they poll it every second),
+ * so the writers' next requests are served by the new step whatever the timing. Null when it did
+ * not happen within `timeoutMs`.
+ */
+export async function waitForRampStep(
+  api: ProductApi,
+  experimentId: string,
+  from: number,
+  timeoutMs: number,
+): Promise<ExperimentRow | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const e = await api.get<ExperimentRow>(`/experiments/${experimentId}`);
+    if (e.rampStep !== from || e.status !== 'running') {
+      await configReachesApps();
+      return e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return null;
+}
+
+/**
+ * The apps' experiment configuration is polled every second (experiment-serving.ts); three polls
+ * later a change has reached every instance, and a writer's request is served by it.
+ */
+export const configReachesApps = () => new Promise((r) => setTimeout(r, 3000));
+
+/**
  * Writers write while the experiment runs, until `deadline` or until `stopWhen` says so (checked
  * every second against the experiment as the API shows it); ramp steps and status changes are
  * logged as the guardrail job makes them.
@@ -165,6 +195,8 @@ export async function writeDuring(
     /** Bounds the phase by work instead of time (the deadline then only guards a stuck run). */
     documentsPerWriter?: number | 'share';
     inTurn?: boolean;
+    /** Adds to this tally (an experiment written in parts, one per ramp step). */
+    tally?: Tally;
   },
 ): Promise<{ tally: Tally; experiment: ExperimentRow }> {
   let stop = false;
@@ -186,6 +218,7 @@ export async function writeDuring(
     stop: () => stop,
     documentsPerWriter: options.documentsPerWriter,
     inTurn: options.inTurn,
+    tally: options.tally,
     onTick: (t) => options.log(progressLine(t, writers)),
     tickMs: options.tickMs ?? 10_000,
   });

@@ -18,6 +18,12 @@ export interface PopulationOptions {
   params?: BehaviourParams;
   /** Prefix of the unit ids (the experiment unit and the owner of the feedback). */
   unitPrefix?: string;
+  /**
+   * Prefix of the writer ids ('w'), which name the person in every choice they make and in
+   * their feedback event ids (unique across the product): another population of the same seed
+   * needs its own.
+   */
+  writerPrefix?: string;
   /** Suggestion requests in flight at once across the population (default: one per writer). */
   maxInFlight?: number;
 }
@@ -28,12 +34,30 @@ export function deal(documents: readonly Document[], seed: string, writers: numb
   return Array.from({ length: writers }, (_, i) => dealt.filter((_, j) => j % writers === i));
 }
 
+/**
+ * Every document for every writer, each writer starting at its own place in one seeded order
+ * (writer i at i/n of the way round). Over many texts each writer's mix of easy and hard
+ * documents is then about the same, so the units of an experiment differ by the arm that served
+ * them far more than by what they happened to write.
+ */
+export function rotations(
+  documents: readonly Document[],
+  seed: string,
+  writers: number,
+): Document[][] {
+  const ordered = seededOrder(documents, seed, (d) => d.id);
+  return Array.from({ length: writers }, (_, i) => {
+    const start = Math.floor((i * ordered.length) / writers);
+    return [...ordered.slice(start), ...ordered.slice(0, start)];
+  });
+}
+
 export function makePopulation(o: PopulationOptions): Writer[] {
   const params = o.params ?? WRITER_BEHAVIOUR;
   const shares = deal(o.documents, o.seed, o.writers);
   const slots = o.maxInFlight ? new Slots(o.maxInFlight) : undefined;
   return Array.from({ length: o.writers }, (_, i) => {
-    const writerId = `w${String(i).padStart(3, '0')}`;
+    const writerId = `${o.writerPrefix ?? 'w'}${String(i).padStart(3, '0')}`;
     return new Writer({
       seed: o.seed,
       writerId,
@@ -65,9 +89,11 @@ export async function writePhase(
     inTurn?: boolean;
     onTick?: (tally: Tally) => void;
     tickMs?: number;
+    /** Adds to this tally (a phase in parts) instead of a new one. */
+    tally?: Tally;
   },
 ): Promise<Tally> {
-  const tally = emptyTally();
+  const tally = options.tally ?? emptyTally();
   const stop = () => Date.now() >= options.deadline || (options.stop?.() ?? false);
   const timer = options.onTick
     ? setInterval(() => options.onTick?.(tally), options.tickMs ?? 5000)
