@@ -98,7 +98,12 @@ test('after a quick loop the console tells the story', async ({ page }) => {
     await page.goto(`${app}/console/experiments`);
     await experiment('v2 against v1').click();
     await expect(page.getByRole('list', { name: 'Ramp' }).locator('li')).toHaveCount(2);
-    await expect(page.getByTestId('history').locator('li').first()).toBeVisible();
+    // The demo held step 1 until its texts were written; the guardrail job then ramped it up.
+    const rampHistory = page.getByTestId('history');
+    await expect(rampHistory.getByText(/holds ramp step 1/).first()).toBeVisible();
+    await expect(
+      rampHistory.locator('li', { hasText: 'ramp by the guardrail job' }).first(),
+    ).toBeVisible();
 
     // Datasets: the version built from the writers' feedback, with its digest.
     await page.goto(`${app}/console/datasets`);
