@@ -7,6 +7,7 @@ import { Gateway, sentenceCut, type GatewayResult } from './gateway';
 import { StaticModelCatalog } from './model-catalog';
 import {
   catalog,
+  corpus,
   feature,
   pool,
   request,
@@ -258,6 +259,49 @@ describe('a backend that rejects truncate_prompt_tokens', () => {
     } finally {
       strict.closeAllConnections();
       await new Promise((r) => strict.close(r));
+    }
+  });
+});
+
+describe('a version that is both the arm and the chain’s student', () => {
+  it('is asked once: an empty answer goes on to the n-gram tier, not to the same model again', async () => {
+    let posts = 0;
+    // Answers every completion with nothing (the model's first token was its stop).
+    const silent = createServer((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'list', data: [] }));
+        return;
+      }
+      posts++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = {
+        id: 'c',
+        object: 'text_completion',
+        choices: [{ index: 0, text: '', finish_reason: 'stop' }],
+      };
+      res.end(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const p = pool([url]);
+      p.backends[0]!.models = new Set(['flywheel-teacher/1', 'flywheel-student/1']);
+      const student = await catalog.resolve('flywheel-student');
+      const r = await new Gateway(p, catalog).suggest(
+        request(feature({ ngramCorpus: corpus }), { primaryOverride: student }),
+      );
+      expect(posts).toBe(1);
+      expect(r.attempts.map((a) => [a.step, a.outcome])).toEqual([
+        ['model:flywheel-teacher', 'empty'],
+        ['model:flywheel-student', 'skipped'],
+        ['ngram', 'ok'],
+      ]);
+      expect(r.tier).toBe('ngram');
+      expect(r.error).toBeNull();
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
     }
   });
 });

@@ -98,6 +98,8 @@ interface AttemptContext {
   timeLeft: () => number;
   /** Whether a model has streamed text to the caller (the next one that streams resets it). */
   streamed: boolean;
+  /** Models already asked (on each of their backends): a later step naming one again is skipped. */
+  asked: Set<string>;
   /** Ends the budget timer and lets go of the caller's signal. */
   close: () => void;
 }
@@ -131,6 +133,7 @@ function openAttempt(req: GatewayRequest): AttemptContext {
     callerAborted: () => req.signal?.aborted === true,
     timeLeft: () => req.feature.latencyBudgetMs - (performance.now() - started),
     streamed: false,
+    asked: new Set(),
     close: () => {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', abort);
@@ -224,10 +227,17 @@ export class Gateway {
       isPrimary && req.primaryOverride
         ? req.primaryOverride
         : await this.catalog.resolve(step.slice('model:'.length));
-    if (ctx.timeLeft() < MIN_MODEL_MS || req.prompt.trim() === '') {
+    // The arm's version is often the chain's own student too: asking it again would repeat the
+    // same request (same prompt and seed) on the same backends and only spend the budget.
+    if (
+      ctx.timeLeft() < MIN_MODEL_MS ||
+      req.prompt.trim() === '' ||
+      ctx.asked.has(model.backendModel)
+    ) {
       ctx.attempts.push({ step, backend: null, outcome: 'skipped', ms: 0 });
       return null;
     }
+    ctx.asked.add(model.backendModel);
     const routed = this.pool.route(model.backendModel, req.unitId);
     if (routed.length === 0)
       ctx.attempts.push({
