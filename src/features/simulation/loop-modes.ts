@@ -1,0 +1,87 @@
+/**
+ * The closed-loop demo's durations and sizes (scripts/demo-loop.ts): full fits 20 minutes on a
+ * 2-core machine, quick (for CI) 3. The distill recipe is the one the offline harness
+ * (npm run loop:harness) chose: supervised on what writers took of v1's suggestions, ending where
+ * they stopped taking, anchored to the teacher (README, "The closed loop").
+ */
+import type { LoopMode } from './loop-run';
+
+export interface DemoMode extends LoopMode {
+  writers: number;
+  /** Suggestion requests in flight at once across the writers. */
+  maxInFlight: number;
+  /** The guardrail job's interval in the product the demo starts. */
+  guardrailMs: number;
+  /** The datasets' settle time in the product the demo starts (DATASET_WATERMARK_SETTLE_MS). */
+  settleMs: number;
+}
+
+export function demoMode(quick: boolean): DemoMode {
+  return quick
+    ? {
+        writers: 16,
+        maxInFlight: 3,
+        baselineTexts: 1,
+        baselineS: 120,
+        distill: {
+          steps: 6,
+          batch: 4,
+          evalPrompts: 6,
+          lr: 1e-4,
+          kdWeight: 0.5,
+          sftWeight: 1,
+          sftStop: true,
+          noEmptyWeight: 100,
+        },
+        evalSample: 20,
+        badS: 100,
+        // The ramp advances once control has 200 suggestions (its p95 is then the latency
+        // guardrail's threshold): 3 texts per writer get there at 50% coverage.
+        experimentTexts: [3, 2],
+        experimentS: 90,
+        // The job advances only once every guardrail has its minimum sample (2 units per arm):
+        // 16 writers at 50% coverage put about 4 in each arm, so the ramp moves within seconds.
+        ramp: [
+          { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 2 },
+          { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+        ],
+        minUnits: 2,
+        guardrailMs: 2000,
+        settleMs: 5000,
+      }
+    : {
+        writers: 40,
+        maxInFlight: 6,
+        // Every writer writes their whole share of the first half: v2 learns from all of it.
+        baselineTexts: 'share',
+        baselineS: 600,
+        distill: {
+          steps: 60,
+          batch: 16,
+          evalPrompts: 16,
+          lr: 1e-4,
+          kdWeight: 0.5,
+          sftWeight: 1,
+          sftStop: true,
+          noEmptyWeight: 100,
+        },
+        evalSample: 200,
+        badS: 120,
+        // Each writer writes 3 texts at the first ramp step and 15 more at the second (about
+        // 20,000 suggestion requests, 5 minutes here); 12 minutes only guard a stuck run.
+        experimentTexts: [3, 15],
+        experimentS: 720,
+        // The job advances a step once it has lasted its minutes, each arm has its exposed units
+        // and every guardrail its minimum sample: with 40 writers, 50% coverage puts about 10 in
+        // each arm, so it advances after a minute. (Runs before 7dac892 never advanced: no
+        // exposure was written after the app's first idle flush tick, so every arm had 0.)
+        ramp: [
+          { coverage: 0.5, minDurationMinutes: 1, minUnitsPerArm: 3 },
+          { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
+        ],
+        minUnits: 3,
+        guardrailMs: 5000,
+        // Above the generation writer's 30 s of retries (datasets-service.ts says why).
+        settleMs: 35_000,
+      };
+}
