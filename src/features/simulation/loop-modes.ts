@@ -39,8 +39,8 @@ export function demoMode(quick: boolean): DemoMode {
         // guardrail's threshold): 3 texts per writer get there at 50% coverage.
         experimentTexts: [3, 2],
         experimentS: 90,
-        // The job advances only once every guardrail has its minimum sample (2 units per arm):
-        // 16 writers at 50% coverage put about 4 in each arm, so the ramp moves within seconds.
+        // Once the demo releases step 1, the job advances it as soon as every guardrail has its
+        // minimum sample (2 units per arm; 16 writers at 50% coverage put about 4 in each).
         ramp: [
           { coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 2 },
           { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
@@ -68,13 +68,12 @@ export function demoMode(quick: boolean): DemoMode {
         evalSample: 200,
         badS: 120,
         // Each writer writes 3 texts at the first ramp step and 15 more at the second (about
-        // 20,000 suggestion requests, 5 minutes here); 12 minutes only guard a stuck run.
+        // 21,000 suggestion requests, 4–5 minutes here); 12 minutes only guard a stuck run.
         experimentTexts: [3, 15],
         experimentS: 720,
-        // The job advances a step once it has lasted its minutes, each arm has its exposed units
-        // and every guardrail its minimum sample: with 40 writers, 50% coverage puts about 10 in
-        // each arm, so it advances after a minute. (Runs before 7dac892 never advanced: no
-        // exposure was written after the app's first idle flush tick, so every arm had 0.)
+        // Once the demo releases step 1 (its 3 texts per writer take about a minute), the job
+        // advances it when it has lasted its minute, each arm has its exposed units and every
+        // guardrail its minimum sample (50% coverage of 40 writers puts about 10 in each arm).
         ramp: [
           { coverage: 0.5, minDurationMinutes: 1, minUnitsPerArm: 3 },
           { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
