@@ -149,7 +149,12 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
     const catalog = new StaticModelCatalog([
       { id: chain!.id, name: 'flywheel-teacher', version: '9', backendModel: 'x', label: 'x' },
     ]);
-    const before = await db().feature.findUniqueOrThrow({ where: { id: 'inline-completion' } });
+    // The sync mirrors every declared feature: a feature without a default (rewrite, in a fresh
+    // database) gets this test's unserved chain version, which other files' rewrites would then
+    // be served by. Every feature's default is put back afterwards.
+    const before = await db().feature.findMany({
+      select: { id: true, defaultModelVersionId: true },
+    });
     try {
       await setDefaultVersion(db(), who, {
         featureId: 'inline-completion',
@@ -167,10 +172,13 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
           .defaultModelVersionId,
       ).toBe(chain!.id);
     } finally {
-      await db().feature.update({
-        where: { id: 'inline-completion' },
-        data: { defaultModelVersionId: before.defaultModelVersionId },
-      });
+      for (const f of await db().feature.findMany({ select: { id: true } }))
+        await db().feature.update({
+          where: { id: f.id },
+          data: {
+            defaultModelVersionId: before.find((b) => b.id === f.id)?.defaultModelVersionId ?? null,
+          },
+        });
     }
   });
 
