@@ -8,12 +8,12 @@ import {
   createSuggestionRuntime,
   type SuggestionRuntime,
 } from '~/features/suggestions/server/suggestions-runtime';
-import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { describeOnEachDatabase } from '~/test/databases';
 import { DEMO_MODELS, startWorker, type WorkerProcess } from '~/test/worker-process';
 import { assignArm } from '../assignment';
 import { experimentServing } from './experiment-serving';
 import { actOnExperiment, createExperiment, setDefaultVersion } from './experiments-service';
-import { makeVersions } from './testing/fixtures';
+import { editor, makeVersions } from './testing/fixtures';
 
 const FEATURE = 'inline-completion';
 // A port nothing listens on: connections are refused at once, as from a backend that is down.
@@ -30,10 +30,6 @@ afterAll(async () => {
 describeOnEachDatabase('default version on the suggestion path', ({ db }) => {
   let rt: SuggestionRuntime;
   let original: string | null = null;
-  const editor = async () => ({
-    type: 'user' as const,
-    userId: (await makeUser(db(), 'editor')).id,
-  });
   /** Versions of a fresh name served by the worker as `backendModel` (retiring them harms nobody). */
   const servedAs = async (backendModel: string, count = 1) => {
     const rows = await makeVersions(db(), count);
@@ -85,7 +81,7 @@ describeOnEachDatabase('default version on the suggestion path', ({ db }) => {
   });
 
   it('answers with the default version outside experiments, and with the chain when its backend is down', async () => {
-    const who = await editor();
+    const who = await editor(db());
     const [student] = await servedAs('flywheel-student/1');
     await setDefaultVersion(db(), who, { featureId: FEATURE, modelVersionId: student!.id });
     await servedSoon('default-unit', student!.id);
@@ -108,7 +104,7 @@ describeOnEachDatabase('default version on the suggestion path', ({ db }) => {
   });
 
   it('requests in flight while an experiment is promoted all get an answer; then the winner is the default', async () => {
-    const who = await editor();
+    const who = await editor(db());
     const [control, treatment] = await servedAs('flywheel-student/1', 2);
     await setDefaultVersion(db(), who, { featureId: FEATURE, modelVersionId: control!.id });
     const created = await createExperiment(db(), who, {

@@ -1,19 +1,14 @@
 import { expect, it } from 'vitest';
-import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { describeOnEachDatabase } from '~/test/databases';
 import { assignArm, inHoldout } from '../assignment';
 import { actOnExperiment, createExperiment, setHoldout } from './experiments-service';
 import { ExperimentServing, armOrder } from './experiment-serving';
 import { createGuardrailJob } from './guardrail-job';
-import { experimentInput } from './testing/fixtures';
+import { editor, experimentInput } from './testing/fixtures';
 
 describeOnEachDatabase('experiment serving', ({ db }) => {
-  const actor = async () => ({
-    type: 'user' as const,
-    userId: (await makeUser(db(), 'editor')).id,
-  });
-
   it('serves the arm of the hash, logs one exposure per unit across instances, skips the holdout', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 0.6, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });
@@ -70,7 +65,7 @@ describeOnEachDatabase('experiment serving', ({ db }) => {
   // The closed-loop demo's v2-vs-v1 never left its 50% step: the app's flush timer had ticked once
   // with an empty queue, after which no exposure was ever written, so the job saw 0 units per arm.
   it('writes exposures from its own timer after idle ticks, and the ramp advances on them', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       guardrails: [],
       ramp: [
@@ -129,7 +124,7 @@ describeOnEachDatabase('experiment serving', ({ db }) => {
   });
 
   it('a kill reaches a running instance within 5 s (default polling)', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });

@@ -17,18 +17,13 @@ import {
   setDefaultVersion,
   setHoldout,
 } from './experiments-service';
-import { experimentInput, makeFeature, makeVersions, statusOf } from './testing/fixtures';
+import { editor, experimentInput, makeFeature, makeVersions, statusOf } from './testing/fixtures';
 
 const callerFor = createCallerFactory(experimentsRouter);
 
 describeOnEachDatabase('feature default versions', ({ db }) => {
-  const editor = async () => ({
-    type: 'user' as const,
-    userId: (await makeUser(db(), 'editor')).id,
-  });
-
   it('serves the default outside the experiment and in the holdout, the arm inside it', async () => {
-    const who = await editor();
+    const who = await editor(db());
     const [fallback] = await makeVersions(db(), 1);
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 0.5, minDurationMinutes: 0, minUnitsPerArm: 0 }],
@@ -80,7 +75,7 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
   });
 
   it('a promotion makes the winner the default, audited on the feature, seen by serving', async () => {
-    const who = await editor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 0.3, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });
@@ -144,7 +139,7 @@ describeOnEachDatabase('feature default versions', ({ db }) => {
   });
 
   it('the mirror of the features never overwrites a chosen default, only a missing or retired one', async () => {
-    const who = await editor();
+    const who = await editor(db());
     const [chosen, chain] = await makeVersions(db(), 2);
     const catalog = new StaticModelCatalog([
       { id: chain!.id, name: 'flywheel-teacher', version: '9', backendModel: 'x', label: 'x' },

@@ -1,21 +1,17 @@
 import { expect, it } from 'vitest';
-import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { describeOnEachDatabase } from '~/test/databases';
 import { DEFAULT_GUARDRAILS } from '../config';
 import { ExperimentServing } from './experiment-serving';
 import { actOnExperiment, createExperiment, getExperiment } from './experiments-service';
 import { createGuardrailJob } from './guardrail-job';
-import { experimentInput } from './testing/fixtures';
+import { createAndStart, editor, experimentInput } from './testing/fixtures';
 import { traffic } from './testing/traffic';
 
 describeOnEachDatabase('guardrail job', ({ db }) => {
-  const actor = async () => ({
-    type: 'user' as const,
-    userId: (await makeUser(db(), 'editor')).id,
-  });
   const guardrails = DEFAULT_GUARDRAILS.map((g) => ({ ...g, minUnits: 50 }));
 
   it('rolls back a treatment whose backend falls back, with a system audit entry', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       guardrails,
       ramp: [
@@ -23,12 +19,7 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
     });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const treatment = started.arms.find((a) => !a.isControl)!;
     await traffic(
       db(),
@@ -73,7 +64,7 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
   });
 
   it('ramps a healthy experiment, once per interval, with one instance doing each check', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       guardrails,
       ramp: [
@@ -81,12 +72,7 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
         { coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 },
       ],
     });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     await traffic(db(), input.featureId, 600, {}, 2);
 
     const jobs = [1, 2, 3].map(() => createGuardrailJob({ db: db(), log: () => {} }));
@@ -132,14 +118,9 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
     // Every Generation and exposure insert FK-checks its experiment row (FOR KEY SHARE) until it
     // commits; under steady traffic one is nearly always open. The claim must not skip the row
     // for that (a FOR UPDATE claim did, so a busy experiment could go unchecked round after round).
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), { guardrails });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const arm = started.arms[0]!;
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -181,7 +162,7 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
     // 8 units per arm, 20 suggestions each; control falls back 10–50% per unit (a loaded
     // machine missing its budget), the treatment always. With GrowthBook's N* 5000 the sequence
     // is far too wide at 16 units to call it; with N* 300 the job rolls it back.
-    const who = await actor();
+    const who = await editor(db());
     const controlFallbacks = [2, 8, 4, 10, 6, 3, 9, 5];
     const outcomes: Record<number, string | undefined> = {};
     for (const sequentialTuning of [5000, 300]) {
@@ -234,14 +215,9 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
   it('with a tick as long as the interval, checks every tick, not every other one', async () => {
     // GUARDRAIL_INTERVAL_MS=2000 (the demo) ticks every 2 s; each check's clock is read after that
     // round's fold, so the next tick can come a little less than 2 s after it.
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), { guardrails });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const t0 = Date.now() + 3_600_000; // after every other test's checks
     const at = (ms: number) =>
       createGuardrailJob({
@@ -263,14 +239,9 @@ describeOnEachDatabase('guardrail job', ({ db }) => {
   });
 
   it('holds the ramp (pauses) on a sample-ratio mismatch and says so', async () => {
-    const who = await actor();
+    const who = await editor(db());
     const input = await experimentInput(db(), { guardrails });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const [control, treatment] = started.arms;
     const rows = [
       ...Array.from({ length: 400 }, (_, i) => ({

@@ -1,29 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { Prisma } from '~/generated/prisma/client';
-import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { describeOnEachDatabase } from '~/test/databases';
 import { DEFAULT_GUARDRAILS } from '../config';
-import { actOnExperiment, createExperiment } from './experiments-service';
+import { actOnExperiment } from './experiments-service';
 import { createGuardrailJob } from './guardrail-job';
 import { experimentResults } from './results-service';
-import { experimentInput } from './testing/fixtures';
+import { createAndStart, editor, experimentInput } from './testing/fixtures';
 import { traffic } from './testing/traffic';
 import { seededRandom } from '../testing/simulate';
 import { ExperimentServing } from './experiment-serving';
 
 describeOnEachDatabase('experiment results', ({ db }) => {
   it('reports each arm with intervals, compares with control and ships a better arm', async () => {
-    const who = { type: 'user' as const, userId: (await makeUser(db(), 'editor')).id };
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       guardrails: DEFAULT_GUARDRAILS.map((g) => ({ ...g, minUnits: 50 })),
       ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const treatment = started.arms.find((a) => !a.isControl)!;
     await traffic(
       db(),
@@ -76,16 +71,11 @@ describeOnEachDatabase('experiment results', ({ db }) => {
   });
 
   it("CUPED with each unit's pre-period acceptance narrows the interval", async () => {
-    const who = { type: 'user' as const, userId: (await makeUser(db(), 'editor')).id };
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const random = seededRandom(4242);
     const generations: Prisma.GenerationCreateManyInput[] = [];
     const events: Prisma.FeedbackEventCreateManyInput[] = [];

@@ -1,23 +1,18 @@
 import { expect, it } from 'vitest';
-import { describeOnEachDatabase, makeUser } from '~/test/databases';
+import { describeOnEachDatabase } from '~/test/databases';
 import { readArmData } from './experiment-metrics';
-import { actOnExperiment, createExperiment } from './experiments-service';
-import { experimentInput } from './testing/fixtures';
+import { actOnExperiment } from './experiments-service';
+import { createAndStart, editor, experimentInput } from './testing/fixtures';
 import { traffic } from './testing/traffic';
 import { foldExperimentQueue } from './unit-rollup';
 
 describeOnEachDatabase('experiment unit rollup', ({ db }) => {
   it('folds each row exactly once, also with folds racing inserts, and equals a full scan', async () => {
-    const who = { type: 'user' as const, userId: (await makeUser(db(), 'editor')).id };
+    const who = await editor(db());
     const input = await experimentInput(db(), {
       ramp: [{ coverage: 1, minDurationMinutes: 0, minUnitsPerArm: 0 }],
     });
-    const created = await createExperiment(db(), who, input);
-    const started = await actOnExperiment(db(), who, {
-      id: created.id,
-      expectedVersion: 1,
-      action: 'start',
-    });
+    const { created, started } = await createAndStart(db(), who, input);
     const treatment = started.arms.find((a) => !a.isControl)!;
     const behaviour = { [treatment.modelVersion.label]: { fallback: 0.2, accept: 0.4 } };
     await traffic(db(), input.featureId, 300, behaviour, 501);

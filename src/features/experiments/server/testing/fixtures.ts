@@ -3,9 +3,13 @@
  * their own (no test touches the features declared in code) and registered model versions.
  */
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '~/features/audit/server/audit-service';
 import type { Db } from '~/server/db';
 import { toPublicError } from '~/server/errors';
+import { makeUser } from '~/test/databases';
 import type { CreateExperimentInput, RampStep } from '../../config';
+import { actOnExperiment } from '../act-on-experiment';
+import { createExperiment } from '../create-experiment';
 
 export async function makeFeature(db: Db): Promise<string> {
   const id = `test-feature-${randomUUID().slice(0, 8)}`;
@@ -64,4 +68,20 @@ export async function statusOf(promise: Promise<unknown>): Promise<number> {
   } catch (error) {
     return toPublicError(error).status;
   }
+}
+
+/** A new editor, as the actor of experiment actions. */
+export async function editor(db: Db): Promise<Actor> {
+  return { type: 'user', userId: (await makeUser(db, 'editor')).id };
+}
+
+/** An experiment created and started by `who`: as created, and as started (version 2). */
+export async function createAndStart(db: Db, who: Actor, input: CreateExperimentInput) {
+  const created = await createExperiment(db, who, input);
+  const started = await actOnExperiment(db, who, {
+    id: created.id,
+    expectedVersion: 1,
+    action: 'start',
+  });
+  return { created, started };
 }
