@@ -16,6 +16,15 @@ export interface DemoMode extends LoopMode {
   settleMs: number;
 }
 
+/** The loss and its weights, the same in both modes; only the sizes differ. */
+const RECIPE = {
+  lr: 1e-4,
+  kdWeight: 0.5,
+  sftWeight: 1,
+  sftStop: true,
+  noEmptyWeight: 100,
+} as const;
+
 export function demoMode(quick: boolean): DemoMode {
   return quick
     ? {
@@ -23,16 +32,7 @@ export function demoMode(quick: boolean): DemoMode {
         maxInFlight: 3,
         baselineTexts: 1,
         baselineS: 120,
-        distill: {
-          steps: 6,
-          batch: 4,
-          evalPrompts: 6,
-          lr: 1e-4,
-          kdWeight: 0.5,
-          sftWeight: 1,
-          sftStop: true,
-          noEmptyWeight: 100,
-        },
+        distill: { ...RECIPE, steps: 6, batch: 4, evalPrompts: 6 },
         evalSample: 20,
         badS: 100,
         // The ramp advances once control has 200 suggestions (its p95 is then the latency
@@ -55,16 +55,7 @@ export function demoMode(quick: boolean): DemoMode {
         // Every writer writes their whole share of the first half: v2 learns from all of it.
         baselineTexts: 'share',
         baselineS: 600,
-        distill: {
-          steps: 60,
-          batch: 16,
-          evalPrompts: 16,
-          lr: 1e-4,
-          kdWeight: 0.5,
-          sftWeight: 1,
-          sftStop: true,
-          noEmptyWeight: 100,
-        },
+        distill: { ...RECIPE, steps: 60, batch: 16, evalPrompts: 16 },
         evalSample: 200,
         badS: 120,
         // Each writer writes 3 texts at the first ramp step and 15 more at the second (about

@@ -42,6 +42,9 @@ export async function rampV2(
   // then releases it and the guardrail job advances it once its conditions hold. Which writer is
   // in the test, on which arm, for which texts, is then a function of the seed, not of when the
   // job's tick came (a job advancing mid-text changes what the newly covered writers see).
+  // The start must reach every app before anyone writes; a pause changes nothing they serve, and
+  // waitForRampStep waits for an advance to reach them.
+  await configReachesApps();
   const deadline = Date.now() + ctx.mode.experimentS * 1000;
   const tally = emptyTally();
   const steps = ctx.mode.experimentTexts;
@@ -55,7 +58,6 @@ export async function rampV2(
         'pause',
         `the closed-loop demo holds ramp step ${i + 1} until each writer has written ${documentsPerWriter} texts`,
       );
-    await configReachesApps();
     ({ experiment } = await writeDuring(ctx.api, e.id, ctx.writers, {
       deadline,
       log: ctx.log,

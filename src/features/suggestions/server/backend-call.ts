@@ -198,7 +198,16 @@ export async function callBackend(
       laterUsage: null,
     };
   } catch (error) {
-    throw classifyError(error, params.signal, callerAborted);
+    const failure = classifyError(error, params.signal, callerAborted);
+    // A backend that does not know the field (a hosted API answers 400 naming it): this request
+    // goes to the next backend or tier, later ones to this backend go without it.
+    if (
+      params.truncatePrompt &&
+      failure.kind === 'rejected' &&
+      /truncate_prompt_tokens/.test(failure.message)
+    )
+      backend.takesPromptTruncation = false;
+    throw failure;
   } finally {
     params.signal.removeEventListener('abort', follow);
   }

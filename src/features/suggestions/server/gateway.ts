@@ -325,14 +325,6 @@ export class Gateway {
     } catch (error) {
       const failure =
         error instanceof BackendCallError ? error : new BackendCallError('error', String(error));
-      // A backend that does not know the field (a hosted API): this request goes to the next
-      // backend or tier, later ones to this backend go without it.
-      if (
-        truncatePrompt &&
-        failure.kind === 'rejected' &&
-        /truncate_prompt_tokens/.test(failure.message)
-      )
-        backend.takesPromptTruncation = false;
       if (failure.countsAsFailure) backend.breaker.onFailure(failure.message);
       else backend.breaker.onNeutral();
       ctx.attempts.push({
